@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# README command 2: the whole test suite (formatting, lints, unit and integration tests on
+# real media). Installs what it needs itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+echo "==> cargo fmt --check"
+cargo fmt --check
+echo "==> cargo clippy --all-targets -- -D warnings"
+cargo clippy --locked --all-targets -- -D warnings
+echo "==> cargo test"
+cargo test --locked

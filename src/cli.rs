@@ -1,0 +1,192 @@
+//! Command-line flags (clap derive) and their validation into pipeline options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use jiff::{tz::TimeZone, Timestamp};
+
+use crate::fuse::FuseSettings;
+use crate::media::DecodeOptions;
+use crate::pipeline::AnalyzeOptions;
+use crate::select::SelectSettings;
+
+const EXAMPLES: &str = "\
+Examples:
+  # The whole job: analyse, cut the best clips, write manifest and preview
+  livecut run rec.mp4 --comments rec.comments.xml --orders rec.orders.csv --out out/
+
+  # Analyse only (writes out/rec/highlights.json and the cached signal tracks)
+  livecut analyze rec.mp4 --comments rec.comments.xml --out out/
+
+  # Cut the three best highlights of an earlier analysis
+  livecut cut out/rec/highlights.json --top 3
+
+Exit codes: 0 ok, 1 processing failed, 2 usage error.";
+
+#[derive(Debug, Parser)]
+#[command(name = "livecut", version, about = "Turn long recorded livestreams into ready-to-publish short clips", after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Print only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find highlights: writes DIR/<stem>/highlights.json and signals.json, no clips.
+    Analyze(AnalyzeArgs),
+    /// Cut clips from an earlier analysis (DIR/<stem>/highlights.json).
+    Cut(CutArgs),
+    /// Analyse, then cut clips and write manifest.json and preview.html (the main job).
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// The recording (MP4, MKV, FLV, … anything FFmpeg reads).
+    pub recording: PathBuf,
+    /// Comment export: Bilibili danmaku XML (also live-recorder XML with sc/gift/guard).
+    #[arg(long, value_name = "FILE")]
+    pub comments: Option<PathBuf>,
+    /// Order export: CSV with a header (paid_at/支付时间, amount/实付金额, sku, quantity).
+    #[arg(long, value_name = "FILE")]
+    pub orders: Option<PathBuf>,
+    /// Output folder; results go to DIR/<recording stem>/.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Instant of the recording's first frame (ISO-8601 with offset); overrides the
+    /// container's creation_time.
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
+    /// Time zone for naive local times in exports.
+    #[arg(long, default_value = "Asia/Shanghai")]
+    pub tz: String,
+    /// Analysis frames per second (upper bound).
+    #[arg(long, default_value_t = 2.0)]
+    pub sample_fps: f64,
+    /// Decode only key frames (faster; motion is then sampled at the key-frame rate).
+    #[arg(long)]
+    pub keyframes_only: bool,
+    /// Number of highlights to find.
+    #[arg(long, default_value_t = 5)]
+    pub highlights: usize,
+    /// Shortest highlight, seconds.
+    #[arg(long, default_value_t = 20.0)]
+    pub min_len: f64,
+    /// Longest highlight, seconds.
+    #[arg(long, default_value_t = 60.0)]
+    pub max_len: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct CutArgs {
+    /// highlights.json written by `livecut analyze`.
+    pub highlights: PathBuf,
+    /// Cut only the N best highlights.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub analyze: AnalyzeArgs,
+    /// Cut only the N best highlights.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+}
+
+/// A flag combination that parses but makes no sense.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+impl AnalyzeArgs {
+    /// Validate the flags into pipeline options.
+    pub fn to_options(&self) -> Result<AnalyzeOptions, UsageError> {
+        let start = self
+            .start
+            .as_deref()
+            .map(|s| {
+                s.parse::<Timestamp>().map_err(|e| {
+                    UsageError(format!(
+                        "--start {s:?}: {e} (expected ISO-8601 with an offset, e.g. 2024-09-03T19:12:50+08:00)"
+                    ))
+                })
+            })
+            .transpose()?;
+        let tz =
+            TimeZone::get(&self.tz).map_err(|e| UsageError(format!("--tz {:?}: {e}", self.tz)))?;
+        if !(self.sample_fps > 0.0 && self.sample_fps <= 60.0) {
+            return Err(UsageError("--sample-fps must be in (0, 60]".into()));
+        }
+        if !(self.min_len > 0.0 && self.max_len >= self.min_len) {
+            return Err(UsageError("--min-len must be > 0 and <= --max-len".into()));
+        }
+        Ok(AnalyzeOptions {
+            comments: self.comments.clone(),
+            orders: self.orders.clone(),
+            out_dir: self.out.clone(),
+            start,
+            tz,
+            decode: DecodeOptions {
+                sample_fps: self.sample_fps,
+                keyframes_only: self.keyframes_only,
+                ..DecodeOptions::default()
+            },
+            fuse: FuseSettings::default(),
+            select: SelectSettings {
+                top: self.highlights,
+                min_len_s: self.min_len,
+                max_len_s: self.max_len,
+                ..SelectSettings::default()
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bad_flags_are_usage_errors() {
+        let cli = Cli::parse_from([
+            "livecut",
+            "analyze",
+            "a.mp4",
+            "--out",
+            "o",
+            "--start",
+            "yesterday",
+        ]);
+        let Command::Analyze(a) = cli.command else {
+            panic!()
+        };
+        assert!(a.to_options().unwrap_err().0.contains("--start"));
+        let cli = Cli::parse_from([
+            "livecut",
+            "analyze",
+            "a.mp4",
+            "--out",
+            "o",
+            "--tz",
+            "Mars/Base",
+        ]);
+        let Command::Analyze(a) = cli.command else {
+            panic!()
+        };
+        assert!(a.to_options().is_err());
+    }
+}

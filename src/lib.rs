@@ -1,0 +1,21 @@
+//! livecut: turn long recorded livestreams into ready-to-publish short clips.
+//!
+//! One module per pipeline stage; follow a recording through [`pipeline::analyze`] and
+//! [`pipeline::cut`]:
+//! `media` (decode) → `signals` (tracks) + `timelines` (comments, orders) → `fuse` →
+//! `select` → `cut` → `report`.
+
+pub mod cli;
+pub mod cut;
+pub mod error;
+pub mod fsutil;
+pub mod fuse;
+pub mod media;
+pub mod pipeline;
+pub mod report;
+pub mod select;
+pub mod signals;
+pub mod time;
+pub mod timelines;
+
+pub use error::{Error, Result};

@@ -1,0 +1,143 @@
+//! The `livecut` binary: parse flags, draw progress, map results to exit codes.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use livecut::cli::{Cli, Command, UsageError};
+use livecut::pipeline::{self, Progress};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse(); // usage errors exit with code 2
+    init_logging(&cli);
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<UsageError>() => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(cli: &Cli) {
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LIVECUT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("livecut={level}")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Fatal);
+}
+
+fn run(cli: &Cli) -> anyhow::Result<()> {
+    let bar = progress_bar(cli.quiet);
+    let on_progress = |p: Progress<'_>| match p {
+        Progress::Stage(stage) => bar.set_message(stage.to_string()),
+        Progress::Media { done_s, total_s } => {
+            bar.set_length(total_s.max(1.0) as u64);
+            bar.set_position(done_s.min(total_s).max(0.0) as u64);
+        }
+    };
+    match &cli.command {
+        Command::Analyze(args) => {
+            let opts = args.to_options()?;
+            let analysis = pipeline::analyze(&args.recording, &opts, &on_progress)?;
+            bar.finish_and_clear();
+            report_analysis(cli, &analysis);
+        }
+        Command::Cut(args) => {
+            let manifest = pipeline::cut(&args.highlights, args.top, &on_progress)?;
+            bar.finish_and_clear();
+            if !cli.quiet {
+                let dir = args
+                    .highlights
+                    .parent()
+                    .unwrap_or(std::path::Path::new("."));
+                println!(
+                    "{} clips, manifest {}",
+                    manifest.clips.len(),
+                    dir.join("manifest.json").display()
+                );
+            }
+        }
+        Command::Run(args) => {
+            let opts = args.analyze.to_options()?;
+            let analysis = pipeline::analyze(&args.analyze.recording, &opts, &on_progress)?;
+            let manifest = pipeline::cut(&analysis.highlights_path, args.top, &on_progress)?;
+            bar.finish_and_clear();
+            report_analysis(cli, &analysis);
+            if !cli.quiet {
+                println!(
+                    "clips:      {} in {}",
+                    manifest.clips.len(),
+                    analysis.dir.join("clips").display()
+                );
+                println!(
+                    "manifest:   {}",
+                    analysis.dir.join("manifest.json").display()
+                );
+                println!(
+                    "preview:    {}",
+                    analysis.dir.join("preview.html").display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn report_analysis(cli: &Cli, analysis: &pipeline::Analysis) {
+    if cli.quiet {
+        return;
+    }
+    let h = &analysis.highlights;
+    for w in &h.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!(
+        "{} highlights in {}",
+        h.highlights.len(),
+        h.source.path.display()
+    );
+    for hl in &h.highlights {
+        let why: Vec<String> = hl
+            .reasons
+            .iter()
+            .map(|r| format!("{} {:.2}", r.signal, r.contribution))
+            .collect();
+        println!(
+            "  #{:<2} {:>8.1}–{:<8.1} peak {:>8.1}  score {:.2}  {}",
+            hl.rank,
+            hl.start_s,
+            hl.end_s,
+            hl.peak_s,
+            hl.score,
+            why.join(", ")
+        );
+    }
+    println!("highlights: {}", analysis.highlights_path.display());
+}
+
+fn progress_bar(quiet: bool) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(1), ProgressDrawTarget::stderr());
+    if quiet {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:10} [{bar:30}] {pos}/{len} s ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}

@@ -1,0 +1,386 @@
+//! Streaming decode on its own thread: sparse grey analysis frames and full mono 16 kHz
+//! audio, sent through a bounded channel so memory stays flat in recording length.
+
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+use ffmpeg::software::{resampling, scaling};
+use ffmpeg::{format::Pixel, format::Sample, frame, ChannelLayout};
+use ffmpeg_next as ffmpeg;
+
+use super::probe::open_input;
+use super::{MediaError, MediaInfo, AUDIO_RATE};
+use crate::time::TimeBase;
+
+/// How to decode a recording for analysis.
+#[derive(Debug, Clone)]
+pub struct DecodeOptions {
+    /// Analysis frames per second (upper bound).
+    pub sample_fps: f64,
+    /// Decode key frames only (much cheaper; the rate is then the key-frame rate, capped at
+    /// `sample_fps`).
+    pub keyframes_only: bool,
+    /// Width of the grey analysis frames (height keeps the aspect ratio).
+    pub analysis_width: u32,
+    /// Decoder threads (0 = FFmpeg's choice).
+    pub threads: usize,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self {
+            sample_fps: 2.0,
+            keyframes_only: false,
+            analysis_width: 160,
+            threads: 0,
+        }
+    }
+}
+
+/// A downscaled 8-bit grey frame at presentation time `t` (seconds).
+#[derive(Debug, Clone)]
+pub struct GrayFrame {
+    pub t: f64,
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<u8>,
+}
+
+/// A block of mono f32 samples at [`AUDIO_RATE`], the first one at `t` seconds.
+#[derive(Debug, Clone)]
+pub struct AudioBlock {
+    pub t: f64,
+    pub samples: Vec<f32>,
+}
+
+#[derive(Debug)]
+pub enum DecodeEvent {
+    Video(GrayFrame),
+    Audio(AudioBlock),
+}
+
+/// What the decode thread saw.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct DecodeStats {
+    pub video_frames_decoded: u64,
+    pub video_frames_sent: u64,
+    pub audio_samples: u64,
+    pub corrupt_packets: u64,
+    /// Last presentation time seen, seconds.
+    pub decoded_until_s: f64,
+    /// Set when demuxing stopped on an error rather than at the end of the file.
+    pub read_error: Option<String>,
+}
+
+/// Start decoding `info.path` on a new thread. Events arrive on the returned channel; the
+/// handle yields the statistics (or the error that stopped decoding). Dropping the
+/// receiver stops the thread.
+pub fn spawn_decoder(
+    info: &MediaInfo,
+    opts: DecodeOptions,
+) -> (
+    Receiver<DecodeEvent>,
+    JoinHandle<Result<DecodeStats, MediaError>>,
+) {
+    let (tx, rx) = bounded(64);
+    let info = info.clone();
+    let handle = std::thread::Builder::new()
+        .name("livecut-decode".into())
+        .spawn(move || Decoder::open(&info, opts)?.run(&tx))
+        .map_err(|e| MediaError::Io {
+            path: PathBuf::new(),
+            source: e,
+        });
+    let handle = match handle {
+        Ok(h) => h,
+        // Spawning a thread only fails when the OS is out of resources; report it through
+        // the same channel as a decode error.
+        Err(e) => std::thread::spawn(move || Err(e)),
+    };
+    (rx, handle)
+}
+
+struct Decoder {
+    path: PathBuf,
+    ictx: ffmpeg::format::context::Input,
+    origin_s: f64,
+    opts: DecodeOptions,
+    video_index: usize,
+    video_tb: TimeBase,
+    video: ffmpeg::decoder::Video,
+    scaler: Option<(scaling::Context, (Pixel, u32, u32))>,
+    next_sample_t: f64,
+    audio_index: usize,
+    audio_tb: TimeBase,
+    audio: ffmpeg::decoder::Audio,
+    resampler: Option<resampling::Context>,
+    audio_t0: Option<f64>,
+    stats: DecodeStats,
+}
+
+impl Decoder {
+    fn open(info: &MediaInfo, opts: DecodeOptions) -> Result<Self, MediaError> {
+        let path = info.path.clone();
+        let ictx = open_input(&path)?;
+        let (Some(vinfo), Some(ainfo)) = (&info.video, &info.audio) else {
+            return Err(MediaError::NoVideo { path });
+        };
+        let codec_err = |what: &str| {
+            let path = path.clone();
+            let what = what.to_string();
+            move |source| MediaError::Codec { path, what, source }
+        };
+        let vstream = ictx
+            .stream(vinfo.index)
+            .ok_or_else(|| MediaError::NoVideo { path: path.clone() })?;
+        let mut vctx = ffmpeg::codec::Context::from_parameters(vstream.parameters())
+            .map_err(codec_err("video decoder"))?;
+        vctx.set_threading(ffmpeg::threading::Config {
+            kind: ffmpeg::threading::Type::Frame,
+            count: opts.threads,
+            ..Default::default()
+        });
+        let mut vdec = vctx.decoder();
+        if opts.keyframes_only {
+            vdec.skip_frame(ffmpeg::Discard::NonKey);
+        }
+        let video = vdec.video().map_err(codec_err("open video decoder"))?;
+
+        let astream = ictx
+            .stream(ainfo.index)
+            .ok_or_else(|| MediaError::NoAudio { path: path.clone() })?;
+        let actx = ffmpeg::codec::Context::from_parameters(astream.parameters())
+            .map_err(codec_err("audio decoder"))?;
+        let audio = actx
+            .decoder()
+            .audio()
+            .map_err(codec_err("open audio decoder"))?;
+
+        Ok(Self {
+            path,
+            ictx,
+            origin_s: info.start_time_s,
+            opts,
+            video_index: vinfo.index,
+            video_tb: vinfo.time_base,
+            video,
+            scaler: None,
+            next_sample_t: f64::NEG_INFINITY,
+            audio_index: ainfo.index,
+            audio_tb: ainfo.time_base,
+            audio,
+            resampler: None,
+            audio_t0: None,
+            stats: DecodeStats::default(),
+        })
+    }
+
+    fn run(mut self, tx: &Sender<DecodeEvent>) -> Result<DecodeStats, MediaError> {
+        let mut consecutive_errors = 0u32;
+        loop {
+            let mut packet = ffmpeg::Packet::empty();
+            match packet.read(&mut self.ictx) {
+                Ok(()) => consecutive_errors = 0,
+                Err(ffmpeg::Error::Eof) => break,
+                Err(ffmpeg::Error::InvalidData) => {
+                    self.stats.corrupt_packets += 1;
+                    consecutive_errors += 1;
+                    if consecutive_errors > 1000 {
+                        self.stats.read_error = Some("too many invalid packets".into());
+                        break;
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    self.stats.read_error = Some(e.to_string());
+                    break;
+                }
+            }
+            let idx = packet.stream();
+            let keep_going = if idx == self.video_index {
+                self.feed_video(Some(&packet), tx)
+            } else if idx == self.audio_index {
+                self.feed_audio(Some(&packet), tx)
+            } else {
+                true
+            };
+            if !keep_going {
+                return Ok(self.stats); // receiver hung up
+            }
+        }
+        // Drain both decoders.
+        if self.feed_video(None, tx) {
+            self.feed_audio(None, tx);
+        }
+        if self.stats.video_frames_decoded == 0 && self.stats.audio_samples == 0 {
+            return Err(MediaError::Undecodable {
+                path: self.path,
+                detail: self
+                    .stats
+                    .read_error
+                    .unwrap_or_else(|| format!("{} corrupt packets", self.stats.corrupt_packets)),
+            });
+        }
+        Ok(self.stats)
+    }
+
+    /// Send a packet (or EOF) to the video decoder and forward sampled frames.
+    /// Returns false when the receiver has gone away.
+    fn feed_video(&mut self, packet: Option<&ffmpeg::Packet>, tx: &Sender<DecodeEvent>) -> bool {
+        let sent = match packet {
+            Some(p) => self.video.send_packet(p),
+            None => self.video.send_eof(),
+        };
+        if sent.is_err() && packet.is_some() {
+            self.stats.corrupt_packets += 1;
+        }
+        let mut decoded = frame::Video::empty();
+        while self.video.receive_frame(&mut decoded).is_ok() {
+            self.stats.video_frames_decoded += 1;
+            let Some(pts) = decoded.timestamp().or(decoded.pts()) else {
+                continue;
+            };
+            let t = self.video_tb.to_secs(pts) - self.origin_s;
+            self.stats.decoded_until_s = self.stats.decoded_until_s.max(t);
+            if t + 1e-6 < self.next_sample_t {
+                continue;
+            }
+            let step = 1.0 / self.opts.sample_fps.max(0.01);
+            // Next sample on the regular grid after t (keeps the rate steady even when
+            // frame times jitter).
+            self.next_sample_t = ((t / step).floor() + 1.0) * step;
+            match self.scale_to_gray(&decoded, t) {
+                Some(gray) => {
+                    self.stats.video_frames_sent += 1;
+                    if tx.send(DecodeEvent::Video(gray)).is_err() {
+                        return false;
+                    }
+                }
+                None => self.stats.corrupt_packets += 1,
+            }
+        }
+        true
+    }
+
+    fn scale_to_gray(&mut self, src: &frame::Video, t: f64) -> Option<GrayFrame> {
+        let key = (src.format(), src.width(), src.height());
+        if src.width() == 0 || src.height() == 0 {
+            return None;
+        }
+        let out_w = self.opts.analysis_width.min(src.width()).max(16) & !1;
+        let out_h = ((u64::from(out_w) * u64::from(src.height()) / u64::from(src.width())) as u32)
+            .max(2)
+            & !1;
+        if self.scaler.as_ref().map(|(_, k)| *k) != Some(key) {
+            let ctx = scaling::Context::get(
+                src.format(),
+                src.width(),
+                src.height(),
+                Pixel::GRAY8,
+                out_w,
+                out_h,
+                scaling::Flags::AREA,
+            )
+            .ok()?;
+            self.scaler = Some((ctx, key));
+        }
+        let (scaler, _) = self.scaler.as_mut()?;
+        let mut out = frame::Video::empty();
+        scaler.run(src, &mut out).ok()?;
+        let (w, h) = (out.width() as usize, out.height() as usize);
+        let stride = out.stride(0);
+        let plane = out.data(0);
+        let mut data = Vec::with_capacity(w * h);
+        for row in 0..h {
+            data.extend_from_slice(&plane[row * stride..row * stride + w]);
+        }
+        Some(GrayFrame {
+            t,
+            width: w as u32,
+            height: h as u32,
+            data,
+        })
+    }
+
+    /// Send a packet (or EOF) to the audio decoder, resample to mono f32 16 kHz, forward.
+    fn feed_audio(&mut self, packet: Option<&ffmpeg::Packet>, tx: &Sender<DecodeEvent>) -> bool {
+        let sent = match packet {
+            Some(p) => self.audio.send_packet(p),
+            None => self.audio.send_eof(),
+        };
+        if sent.is_err() && packet.is_some() {
+            self.stats.corrupt_packets += 1;
+        }
+        let mut decoded = frame::Audio::empty();
+        while self.audio.receive_frame(&mut decoded).is_ok() {
+            if self.audio_t0.is_none() {
+                let pts = decoded.timestamp().or(decoded.pts()).unwrap_or(0);
+                self.audio_t0 = Some(self.audio_tb.to_secs(pts) - self.origin_s);
+            }
+            if self.resampler.is_none() {
+                let layout = if decoded.channel_layout().is_empty() {
+                    ChannelLayout::default(i32::from(decoded.channels()))
+                } else {
+                    decoded.channel_layout()
+                };
+                self.resampler = resampling::Context::get(
+                    decoded.format(),
+                    layout,
+                    decoded.rate(),
+                    Sample::F32(ffmpeg::format::sample::Type::Packed),
+                    ChannelLayout::MONO,
+                    AUDIO_RATE,
+                )
+                .ok();
+            }
+            let Some(resampler) = self.resampler.as_mut() else {
+                self.stats.corrupt_packets += 1;
+                continue;
+            };
+            // A fresh output frame per call: `run` only allocates an empty one.
+            let mut out = frame::Audio::empty();
+            if resampler.run(&decoded, &mut out).is_err() {
+                self.stats.corrupt_packets += 1;
+                continue;
+            }
+            if !self.send_audio(&out, tx) {
+                return false;
+            }
+        }
+        if packet.is_none() {
+            // Drain the resampler.
+            while let Some(resampler) = self.resampler.as_mut() {
+                let mut out = frame::Audio::new(
+                    Sample::F32(ffmpeg::format::sample::Type::Packed),
+                    1024,
+                    ChannelLayout::MONO,
+                );
+                if resampler.flush(&mut out).is_err() || out.samples() == 0 {
+                    break;
+                }
+                if !self.send_audio(&out, tx) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn send_audio(&mut self, out: &frame::Audio, tx: &Sender<DecodeEvent>) -> bool {
+        let n = out.samples();
+        if n == 0 {
+            return true;
+        }
+        let samples: Vec<f32> = out.plane::<f32>(0)[..n].to_vec();
+        let t =
+            self.audio_t0.unwrap_or(0.0) + self.stats.audio_samples as f64 / f64::from(AUDIO_RATE);
+        self.stats.audio_samples += n as u64;
+        self.stats.decoded_until_s = self
+            .stats
+            .decoded_until_s
+            .max(t + n as f64 / f64::from(AUDIO_RATE));
+        tx.send(DecodeEvent::Audio(AudioBlock { t, samples }))
+            .is_ok()
+    }
+}

@@ -1,0 +1,57 @@
+//! The FFmpeg edge: probing recordings and decoding them into analysis frames and audio.
+//!
+//! Everything leaving this module is in seconds from the recording's first presentation
+//! time (the earliest `start_time` of its audio/video streams).
+
+mod decode;
+mod ffi;
+mod probe;
+
+pub use decode::{spawn_decoder, AudioBlock, DecodeEvent, DecodeOptions, DecodeStats, GrayFrame};
+pub use ffi::clear_codec_tag;
+pub use probe::{open_input, probe, AudioInfo, MediaInfo, VideoInfo};
+
+use std::path::PathBuf;
+
+/// Sample rate of the mono analysis audio.
+pub const AUDIO_RATE: u32 = 16_000;
+
+/// Errors of the media edge. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("{path}: no such file")]
+    NotFound { path: PathBuf },
+    #[error("{path}: file is empty (0 bytes)")]
+    Empty { path: PathBuf },
+    #[error("{path}: cannot open as a media file ({source}); is it truncated or corrupt?")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: ffmpeg_next::Error,
+    },
+    #[error("{path}: has no video stream; livecut needs a recording with picture and sound")]
+    NoVideo { path: PathBuf },
+    #[error("{path}: has no audio stream; livecut needs a recording with picture and sound")]
+    NoAudio { path: PathBuf },
+    #[error("{path}: {what}: {source}")]
+    Codec {
+        path: PathBuf,
+        what: String,
+        #[source]
+        source: ffmpeg_next::Error,
+    },
+    #[error("{path}: nothing could be decoded ({detail}); the file is corrupt or truncated")]
+    Undecodable { path: PathBuf, detail: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Initialise libav* (idempotent).
+pub fn init() {
+    // ffmpeg::init only registers devices; it cannot fail on the FFmpeg versions we build for.
+    let _ = ffmpeg_next::init();
+}

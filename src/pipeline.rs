@@ -1,0 +1,260 @@
+//! One recording from input files to highlights, clips and manifest.
+//!
+//! `analyze`: probe → timelines → decode + signal tracks (or the cache) → fuse → select →
+//! `highlights.json` + `signals.json`. `cut`: `highlights.json` → clips + `manifest.json` +
+//! `preview.html`. `run` does both.
+
+use std::path::{Path, PathBuf};
+
+use jiff::{tz::TimeZone, Timestamp};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::fuse::{fuse, FuseSettings};
+use crate::media::{self, DecodeOptions, MediaInfo};
+use crate::report::{self, HighlightsFile, Manifest, ManifestClip, SignalsFile};
+use crate::select::{select, SelectSettings};
+use crate::signals::{self, SignalSet};
+use crate::timelines::{self, ParseReport};
+
+/// Everything `analyze` needs besides the recording.
+#[derive(Debug, Clone)]
+pub struct AnalyzeOptions {
+    pub comments: Option<PathBuf>,
+    pub orders: Option<PathBuf>,
+    pub out_dir: PathBuf,
+    /// Instant of the recording's first presentation time; overrides `creation_time`.
+    pub start: Option<Timestamp>,
+    /// Zone for naive local times in exports.
+    pub tz: TimeZone,
+    pub decode: DecodeOptions,
+    pub fuse: FuseSettings,
+    pub select: SelectSettings,
+}
+
+/// Progress reports from the library; the binary draws them.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    Stage(&'a str),
+    Media { done_s: f64, total_s: f64 },
+}
+
+pub type ProgressSink<'a> = &'a (dyn Fn(Progress<'_>) + Sync);
+
+/// Where the outputs of one recording go: `DIR/<stem>/`.
+pub fn recording_dir(out_dir: &Path, recording: &Path) -> PathBuf {
+    let stem = recording
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "recording".into());
+    out_dir.join(stem)
+}
+
+#[derive(Debug)]
+pub struct Analysis {
+    pub dir: PathBuf,
+    pub highlights_path: PathBuf,
+    pub highlights: HighlightsFile,
+    pub reused_cache: bool,
+}
+
+pub fn analyze(
+    recording: &Path,
+    opts: &AnalyzeOptions,
+    progress: ProgressSink<'_>,
+) -> Result<Analysis> {
+    progress(Progress::Stage("probe"));
+    let info = media::probe(recording)?;
+    let mut info = MediaInfo {
+        path: std::fs::canonicalize(recording).unwrap_or_else(|_| recording.to_path_buf()),
+        ..info
+    };
+    let start = opts.start.or(info.creation_time);
+    let mut warnings = Vec::new();
+    if opts.start.is_some() {
+        info.creation_time = opts.start;
+    }
+
+    // Timelines first: they are cheap, and a missing recording start should fail before
+    // an hour of decoding.
+    progress(Progress::Stage("timelines"));
+    let (timeline_tracks, reports) = read_timelines(opts, start, info.duration_s)?;
+    for r in &reports {
+        tracing::info!("{}", r.summary());
+    }
+
+    let dir = recording_dir(&opts.out_dir, recording);
+    let signals_path = dir.join(report::SIGNALS_FILE);
+    let key = cache_key(&info, &opts.decode);
+    let cached = report::read_signals(&signals_path).filter(|s| s.cache_key == key);
+    let reused_cache = cached.is_some();
+    let (media_tracks, decode_stats) = match cached {
+        Some(c) => {
+            tracing::info!("{}: reusing cached signal tracks", signals_path.display());
+            (c.media, c.decode)
+        }
+        None => {
+            progress(Progress::Stage("decode"));
+            let total_s = info.duration_s;
+            let on_media = |done_s: f64| progress(Progress::Media { done_s, total_s });
+            signals::extract_media_tracks(&info, &opts.decode, &on_media)?
+        }
+    };
+    let mut analysed_until_s = info.duration_s;
+    if let Some(err) = &decode_stats.read_error {
+        warnings.push(format!(
+            "{}: reading stopped at {:.1} s of {:.1} s ({err}); the file looks truncated, \
+             highlights come from the readable part",
+            recording.display(),
+            decode_stats.decoded_until_s,
+            info.duration_s
+        ));
+        analysed_until_s = decode_stats.decoded_until_s.min(info.duration_s);
+    }
+    if decode_stats.corrupt_packets > 0 {
+        warnings.push(format!(
+            "{}: {} corrupt packets skipped",
+            recording.display(),
+            decode_stats.corrupt_packets
+        ));
+    }
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
+
+    progress(Progress::Stage("fuse"));
+    let mut all = media_tracks.clone();
+    for t in &timeline_tracks.tracks {
+        all.insert(t.clone());
+    }
+    let curve = fuse(&all, analysed_until_s, &opts.fuse);
+    let highlights = select(&curve, analysed_until_s, &opts.select);
+
+    let signals_file = SignalsFile {
+        schema_version: report::SCHEMA_VERSION,
+        cache_key: key,
+        decode: decode_stats,
+        media: media_tracks,
+        timelines: timeline_tracks,
+    };
+    report::write_json(&signals_path, &signals_file)?;
+    let file = HighlightsFile {
+        schema_version: report::SCHEMA_VERSION,
+        generator: report::generator(),
+        source: info,
+        analysed_until_s,
+        timelines: reports,
+        warnings,
+        highlights,
+    };
+    let highlights_path = dir.join(report::HIGHLIGHTS_FILE);
+    report::write_json(&highlights_path, &file)?;
+    Ok(Analysis {
+        dir,
+        highlights_path,
+        highlights: file,
+        reused_cache,
+    })
+}
+
+fn read_timelines(
+    opts: &AnalyzeOptions,
+    start: Option<Timestamp>,
+    duration_s: f64,
+) -> Result<(SignalSet, Vec<ParseReport>)> {
+    let mut set = SignalSet::default();
+    let mut reports = Vec::new();
+    if let Some(path) = &opts.comments {
+        let (comments, report) = timelines::parse_danmaku(path, duration_s)?;
+        for t in timelines::comment_tracks(&comments, duration_s) {
+            set.insert(t);
+        }
+        reports.push(report);
+    }
+    if let Some(path) = &opts.orders {
+        let (orders, report) = timelines::parse_orders(path, start, &opts.tz, duration_s)?;
+        for t in timelines::order_tracks(&orders, duration_s) {
+            set.insert(t);
+        }
+        reports.push(report);
+    }
+    Ok((set, reports))
+}
+
+/// Identity of the input file and the settings that shape the media tracks.
+fn cache_key(info: &MediaInfo, decode: &DecodeOptions) -> String {
+    let modified = std::fs::metadata(&info.path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let mut h = Sha256::new();
+    h.update(format!(
+        "{}|{}|{}|{}|{}|{}|{}",
+        env!("CARGO_PKG_VERSION"),
+        info.path.display(),
+        info.size_bytes,
+        modified,
+        decode.sample_fps,
+        decode.keyframes_only,
+        decode.analysis_width
+    ));
+    crate::fsutil::hex(&h.finalize())
+}
+
+/// Cut clips for the top `top` highlights of an earlier analysis; writes `manifest.json` and
+/// `preview.html` beside `highlights.json`.
+pub fn cut(
+    highlights_path: &Path,
+    top: Option<usize>,
+    progress: ProgressSink<'_>,
+) -> Result<Manifest> {
+    let file = report::read_highlights(highlights_path)?;
+    let dir = highlights_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let info = media::probe(&file.source.path)?;
+    // Times in highlights.json are relative to the first presentation time recorded then.
+    let info = MediaInfo {
+        start_time_s: file.source.start_time_s,
+        creation_time: file.source.creation_time,
+        ..info
+    };
+    let clips_dir = dir.join("clips");
+    crate::fsutil::remove_stale_parts(&clips_dir);
+    let n = top.unwrap_or(usize::MAX).min(file.highlights.len());
+    let mut clips = Vec::new();
+    for h in &file.highlights[..n] {
+        progress(Progress::Stage("cut"));
+        let name = format!("{}_{:.1}-{:.1}.mp4", h.rank, h.start_s, h.end_s);
+        let clip = crate::cut::stream_copy(&info, h.span(), &clips_dir.join(name))?;
+        tracing::info!(
+            "clip #{}: {:.2}–{:.2} s → {}",
+            h.rank,
+            clip.span.start_s,
+            clip.span.end_s,
+            clip.path.display()
+        );
+        clips.push(ManifestClip::new(h, &clip, &dir));
+    }
+    let manifest = Manifest {
+        schema_version: report::SCHEMA_VERSION,
+        generator: report::generator(),
+        source: file.source.clone(),
+        highlights_file: PathBuf::from(report::HIGHLIGHTS_FILE),
+        clips,
+    };
+    report::write_json(&dir.join(report::MANIFEST_FILE), &manifest)?;
+    let html = report::render_preview(&file, Some(&manifest))?;
+    let preview = dir.join(report::PREVIEW_FILE);
+    crate::fsutil::write_atomic(&preview, html.as_bytes()).map_err(|source| {
+        Error::Report(report::ReportError::Io {
+            path: preview.clone(),
+            source,
+        })
+    })?;
+    Ok(manifest)
+}

@@ -1,0 +1,179 @@
+//! Output files: `highlights.json` (the contract publishing scripts and the evaluation rely
+//! on), `signals.json` (the cached tracks), `manifest.json` (the clips) and `preview.html`.
+
+mod preview;
+
+pub use preview::render_preview;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cut::ClipFile;
+use crate::media::{DecodeStats, MediaInfo};
+use crate::select::Highlight;
+use crate::signals::SignalSet;
+use crate::time::Span;
+use crate::timelines::ParseReport;
+
+pub const SCHEMA_VERSION: u32 = 1;
+pub const HIGHLIGHTS_FILE: &str = "highlights.json";
+pub const SIGNALS_FILE: &str = "signals.json";
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const PREVIEW_FILE: &str = "preview.html";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a livecut {what} file: {source}")]
+    Parse {
+        path: PathBuf,
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "{path}: schema_version {found} is newer than this livecut understands ({SCHEMA_VERSION})"
+    )]
+    Version { path: PathBuf, found: u32 },
+    #[error("preview template: {0}")]
+    Template(#[from] minijinja::Error),
+}
+
+/// `DIR/<stem>/highlights.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HighlightsFile {
+    pub schema_version: u32,
+    pub generator: String,
+    pub source: MediaInfo,
+    /// Seconds of the recording that could be decoded (less than the duration when the
+    /// file is truncated).
+    pub analysed_until_s: f64,
+    pub timelines: Vec<ParseReport>,
+    pub warnings: Vec<String>,
+    pub highlights: Vec<Highlight>,
+}
+
+/// `DIR/<stem>/signals.json`: every track, plus the key that decides whether a rerun may
+/// reuse the media tracks instead of decoding again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignalsFile {
+    pub schema_version: u32,
+    pub cache_key: String,
+    pub decode: DecodeStats,
+    pub media: SignalSet,
+    pub timelines: SignalSet,
+}
+
+/// One clip in `manifest.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManifestClip {
+    pub rank: usize,
+    pub platform: String,
+    /// Relative to the manifest's folder.
+    pub path: PathBuf,
+    /// The highlight's span.
+    pub requested: Span,
+    /// The span in the file (stream copy widens to key frames).
+    pub span: Span,
+    pub duration_s: f64,
+    pub bytes: u64,
+    pub sha256: String,
+    pub video_codec: String,
+    pub audio_codec: String,
+    pub peak_s: f64,
+    pub score: f64,
+}
+
+impl ManifestClip {
+    pub fn new(h: &Highlight, clip: &ClipFile, base: &Path) -> Self {
+        Self {
+            rank: h.rank,
+            platform: "source".into(),
+            path: clip
+                .path
+                .strip_prefix(base)
+                .unwrap_or(&clip.path)
+                .to_path_buf(),
+            requested: clip.requested,
+            span: clip.span,
+            duration_s: round3(clip.duration_s),
+            bytes: clip.bytes,
+            sha256: clip.sha256.clone(),
+            video_codec: clip.video_codec.clone(),
+            audio_codec: clip.audio_codec.clone(),
+            peak_s: h.peak_s,
+            score: h.score,
+        }
+    }
+}
+
+/// `DIR/<stem>/manifest.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema_version: u32,
+    pub generator: String,
+    pub source: MediaInfo,
+    pub highlights_file: PathBuf,
+    pub clips: Vec<ManifestClip>,
+}
+
+pub fn generator() -> String {
+    format!("livecut {}", env!("CARGO_PKG_VERSION"))
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Serialise `value` as pretty JSON and write it atomically.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ReportError> {
+    let io = |source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| io(e.into()))?;
+    bytes.push(b'\n');
+    crate::fsutil::write_atomic(path, &bytes).map_err(io)
+}
+
+pub fn read_highlights(path: &Path) -> Result<HighlightsFile, ReportError> {
+    let bytes = std::fs::read(path).map_err(|source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let version: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|source| ReportError::Parse {
+            path: path.to_path_buf(),
+            what: "highlights",
+            source,
+        })?;
+    let found = version
+        .get("schema_version")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0) as u32;
+    if found > SCHEMA_VERSION {
+        return Err(ReportError::Version {
+            path: path.to_path_buf(),
+            found,
+        });
+    }
+    serde_json::from_value(version).map_err(|source| ReportError::Parse {
+        path: path.to_path_buf(),
+        what: "highlights",
+        source,
+    })
+}
+
+/// Read a signals cache; `None` when absent or unreadable (it is only a cache).
+pub fn read_signals(path: &Path) -> Option<SignalsFile> {
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice::<SignalsFile>(&bytes)
+        .ok()
+        .filter(|s| s.schema_version == SCHEMA_VERSION)
+}

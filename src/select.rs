@@ -1,0 +1,215 @@
+//! Highlight selection: peaks of the fused curve, non-maximum suppression, a span around
+//! each peak that starts in the build-up and ends after the payoff, ranked by score.
+
+use serde::{Deserialize, Serialize};
+
+use crate::fuse::{moving_average, Curve};
+use crate::time::Span;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SelectSettings {
+    pub min_len_s: f64,
+    pub max_len_s: f64,
+    /// Most highlights to return.
+    pub top: usize,
+    /// Peaks closer than this to an accepted peak are the same moment.
+    pub min_separation_s: f64,
+    /// Smoothed curve values below this are never a highlight (0–1 scale).
+    pub min_score: f64,
+    /// Window of the moving average that defines "sustained" excitement (seconds).
+    pub smooth_s: f64,
+}
+
+impl Default for SelectSettings {
+    fn default() -> Self {
+        Self {
+            min_len_s: 20.0,
+            max_len_s: 60.0,
+            top: 5,
+            min_separation_s: 30.0,
+            min_score: 0.08,
+            smooth_s: 9.0,
+        }
+    }
+}
+
+/// Why a highlight was chosen: one signal's share of the score around the peak.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Reason {
+    pub signal: String,
+    pub contribution: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Highlight {
+    pub rank: usize,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub peak_s: f64,
+    pub score: f64,
+    pub reasons: Vec<Reason>,
+}
+
+impl Highlight {
+    pub fn span(&self) -> Span {
+        Span::new(self.start_s, self.end_s)
+    }
+}
+
+/// Pick up to `settings.top` non-overlapping highlights from `curve`, best first.
+pub fn select(curve: &Curve, duration_s: f64, settings: &SelectSettings) -> Vec<Highlight> {
+    let n = curve.len();
+    if n == 0 || duration_s <= 0.0 {
+        return Vec::new();
+    }
+    let smooth = moving_average(&curve.score, settings.smooth_s.round().max(1.0) as usize);
+    let mut sorted = smooth.clone();
+    sorted.sort_by(f64::total_cmp);
+    let baseline = sorted[n / 2];
+
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| smooth[b].total_cmp(&smooth[a]).then(a.cmp(&b)));
+
+    let min_len = settings.min_len_s.min(duration_s);
+    let max_len = settings.max_len_s.max(min_len).min(duration_s);
+    let mut chosen: Vec<Highlight> = Vec::new();
+    for &p in &order {
+        if chosen.len() >= settings.top || smooth[p] < settings.min_score {
+            break;
+        }
+        let peak_s = p as f64 + 0.5;
+        if chosen.iter().any(|h| {
+            h.span().contains(peak_s) || (h.peak_s - peak_s).abs() < settings.min_separation_s
+        }) {
+            continue;
+        }
+        // The elevated region around the peak: where the curve stays above a fraction of
+        // the peak's height over the baseline.
+        let threshold = baseline + 0.35 * (smooth[p] - baseline);
+        let limit = max_len as usize;
+        let mut lo = p;
+        while lo > 0 && p - lo < limit && smooth[lo - 1] >= threshold {
+            lo -= 1;
+        }
+        let mut hi = p + 1;
+        while hi < n && hi - p < limit && smooth[hi] >= threshold {
+            hi += 1;
+        }
+        let mut span = Span::new(lo as f64, hi as f64);
+        if span.duration() < min_len {
+            // Pad to the minimum, two thirds before the peak: the build-up matters.
+            let missing = min_len - span.duration();
+            span = Span::new(
+                span.start_s - missing * 2.0 / 3.0,
+                span.end_s + missing / 3.0,
+            );
+        }
+        if span.duration() > max_len {
+            // Keep 60 % before the peak.
+            let start = (peak_s - 0.6 * max_len).max(span.start_s);
+            span = Span::new(start, start + max_len);
+        }
+        let mut span = span.clamp_to(duration_s);
+        // Never two highlights for one moment: trim against those already chosen.
+        for h in &chosen {
+            if span.overlap(&h.span()) > 0.0 {
+                if h.peak_s < peak_s {
+                    span.start_s = span.start_s.max(h.end_s);
+                } else {
+                    span.end_s = span.end_s.min(h.start_s);
+                }
+            }
+        }
+        if span.duration() + 1e-9 < min_len || !span.contains(peak_s.min(span.end_s - 1e-9)) {
+            continue;
+        }
+        chosen.push(Highlight {
+            rank: 0,
+            start_s: span.start_s,
+            end_s: span.end_s,
+            peak_s,
+            score: round3(smooth[p].clamp(0.0, 1.0)),
+            reasons: reasons_at(curve, p, settings.smooth_s),
+        });
+    }
+    for (i, h) in chosen.iter_mut().enumerate() {
+        h.rank = i + 1;
+    }
+    chosen
+}
+
+/// Each signal's mean contribution in the smoothing window around bin `p`, largest first.
+fn reasons_at(curve: &Curve, p: usize, window_s: f64) -> Vec<Reason> {
+    let half = (window_s / 2.0).round() as usize;
+    let lo = p.saturating_sub(half);
+    let hi = (p + half + 1).min(curve.len());
+    let mut reasons: Vec<Reason> = curve
+        .contributions
+        .iter()
+        .map(|(signal, c)| Reason {
+            signal: signal.clone(),
+            contribution: round3(c[lo..hi].iter().sum::<f64>() / (hi - lo).max(1) as f64),
+        })
+        .filter(|r| r.contribution > 0.0)
+        .collect();
+    reasons.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
+    reasons
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn curve_with_bumps(n: usize, bumps: &[(usize, f64)]) -> Curve {
+        let mut score = vec![0.02; n];
+        for &(at, height) in bumps {
+            for (i, s) in score.iter_mut().enumerate() {
+                let d = (i as f64 - at as f64) / 6.0;
+                *s += height * (-d * d).exp();
+            }
+        }
+        Curve {
+            step_s: 1.0,
+            contributions: vec![("motion".into(), score.clone())],
+            score,
+        }
+    }
+
+    #[test]
+    fn picks_bumps_in_order_without_overlap() {
+        let curve = curve_with_bumps(600, &[(100, 0.5), (300, 0.9), (320, 0.6), (500, 0.3)]);
+        let hs = select(&curve, 600.0, &SelectSettings::default());
+        assert!(hs.len() >= 3);
+        assert_eq!(hs[0].rank, 1);
+        assert!((hs[0].peak_s - 300.5).abs() < 3.0, "{:?}", hs[0]);
+        assert!((hs[1].peak_s - 100.5).abs() < 3.0, "{:?}", hs[1]);
+        for (i, a) in hs.iter().enumerate() {
+            assert!(a.end_s - a.start_s >= 20.0 - 1e-9 && a.end_s - a.start_s <= 60.0 + 1e-9);
+            assert!(a.start_s <= a.peak_s && a.peak_s <= a.end_s);
+            for b in &hs[i + 1..] {
+                assert_eq!(a.span().overlap(&b.span()), 0.0, "{a:?} {b:?}");
+            }
+        }
+        assert!(hs.windows(2).all(|w| w[0].score >= w[1].score));
+        assert_eq!(hs[0].reasons[0].signal, "motion");
+    }
+
+    #[test]
+    fn spans_are_clamped_to_the_recording() {
+        let curve = curve_with_bumps(40, &[(2, 0.9)]);
+        let hs = select(&curve, 40.0, &SelectSettings::default());
+        assert_eq!(hs.len(), 1);
+        assert_eq!(hs[0].start_s, 0.0);
+        assert!(hs[0].end_s <= 40.0);
+    }
+
+    #[test]
+    fn flat_curve_gives_nothing() {
+        let curve = curve_with_bumps(300, &[]);
+        assert!(select(&curve, 300.0, &SelectSettings::default()).is_empty());
+    }
+}

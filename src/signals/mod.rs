@@ -1,0 +1,136 @@
+//! Signal tracks: what the picture and the sound say over time.
+//!
+//! A [`Track`] is a named series on an explicit time axis (seconds from the recording's
+//! first presentation time). Tracks are resampled onto the fusion grid only in `fuse`.
+
+mod loudness;
+mod motion;
+
+pub use loudness::LoudnessMeter;
+pub use motion::MotionMeter;
+
+use serde::{Deserialize, Serialize};
+
+use crate::media::{DecodeEvent, DecodeOptions, DecodeStats, MediaError, MediaInfo};
+
+/// One named, time-aligned signal.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Track {
+    pub name: String,
+    pub unit: String,
+    pub description: String,
+    /// Sample times in seconds; one per value.
+    pub times_s: Vec<f64>,
+    pub values: Vec<f32>,
+}
+
+impl Track {
+    pub fn new(name: &str, unit: &str, description: &str) -> Self {
+        Self {
+            name: name.into(),
+            unit: unit.into(),
+            description: description.into(),
+            times_s: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, t: f64, v: f32) {
+        self.times_s.push(t);
+        self.values.push(v);
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Mean of the values in each `step_s` bin over `[0, n·step_s)`; bins without samples
+    /// take the previous bin's value (`fill` before the first sample).
+    pub fn resample_mean(&self, step_s: f64, n: usize, fill: f32) -> Vec<f32> {
+        let mut sum = vec![0f64; n];
+        let mut count = vec![0u32; n];
+        for (&t, &v) in self.times_s.iter().zip(&self.values) {
+            if t < 0.0 || !v.is_finite() {
+                continue;
+            }
+            let i = (t / step_s) as usize;
+            if i < n {
+                sum[i] += f64::from(v);
+                count[i] += 1;
+            }
+        }
+        let mut out = Vec::with_capacity(n);
+        let mut last = fill;
+        for i in 0..n {
+            if count[i] > 0 {
+                last = (sum[i] / f64::from(count[i])) as f32;
+            }
+            out.push(last);
+        }
+        out
+    }
+}
+
+/// All tracks of one recording.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SignalSet {
+    pub tracks: Vec<Track>,
+}
+
+impl SignalSet {
+    pub fn get(&self, name: &str) -> Option<&Track> {
+        self.tracks.iter().find(|t| t.name == name)
+    }
+
+    pub fn insert(&mut self, track: Track) {
+        self.tracks.retain(|t| t.name != track.name);
+        self.tracks.push(track);
+    }
+}
+
+/// Progress of a long step, in seconds of media processed.
+pub type ProgressFn<'a> = &'a (dyn Fn(f64) + Sync);
+
+/// Decode `info` and compute the media tracks (loudness, motion) in one streaming pass.
+pub fn extract_media_tracks(
+    info: &MediaInfo,
+    opts: &DecodeOptions,
+    progress: ProgressFn<'_>,
+) -> Result<(SignalSet, DecodeStats), MediaError> {
+    let (rx, handle) = crate::media::spawn_decoder(info, opts.clone());
+    let mut loud = LoudnessMeter::new();
+    let mut motion = MotionMeter::new();
+    let mut last_report = 0.0;
+    for event in rx.iter() {
+        let t = match event {
+            DecodeEvent::Video(frame) => {
+                motion.push(&frame);
+                frame.t
+            }
+            DecodeEvent::Audio(block) => {
+                loud.push(&block);
+                block.t
+            }
+        };
+        if t - last_report >= 5.0 {
+            last_report = t;
+            progress(t);
+        }
+    }
+    let stats = handle.join().unwrap_or_else(|_| {
+        Err(MediaError::Undecodable {
+            path: info.path.clone(),
+            detail: "the decode thread panicked".into(),
+        })
+    })?;
+    let mut set = SignalSet::default();
+    for track in loud.finish() {
+        set.insert(track);
+    }
+    set.insert(motion.finish());
+    Ok((set, stats))
+}
