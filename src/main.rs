@@ -101,10 +101,8 @@ fn report_analysis(cli: &Cli, analysis: &pipeline::Analysis) {
     if cli.quiet {
         return;
     }
+    // Warnings were already logged by the pipeline (tracing, stderr).
     let h = &analysis.highlights;
-    for w in &h.warnings {
-        eprintln!("warning: {w}");
-    }
     println!(
         "{} highlights in {}",
         h.highlights.len(),

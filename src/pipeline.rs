@@ -101,9 +101,14 @@ pub fn analyze(
         }
     };
     let mut analysed_until_s = info.duration_s;
-    if let Some(err) = &decode_stats.read_error {
+    let short = decode_stats.decoded_until_s + (0.02 * info.duration_s).max(2.0) < info.duration_s;
+    if decode_stats.read_error.is_some() || short {
+        let why = decode_stats
+            .read_error
+            .as_deref()
+            .unwrap_or("data ends early");
         warnings.push(format!(
-            "{}: reading stopped at {:.1} s of {:.1} s ({err}); the file looks truncated, \
+            "{}: reading stopped at {:.1} s of {:.1} s ({why}); the file looks truncated, \
              highlights come from the readable part",
             recording.display(),
             decode_stats.decoded_until_s,

@@ -1,0 +1,178 @@
+//! Bad input never panics and never leaves output behind: each case gets exit code 1, a
+//! message naming the file (and line), and no `DIR/<stem>` folder.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// Run `livecut run REC ... --out OUT` and check the failure contract.
+fn assert_fails_cleanly(rec: &Path, extra: &[&str], out: &Path, names: &Path, needle: &str) {
+    let mut cmd = livecut();
+    cmd.arg("run").arg(rec).args(extra).arg("--out").arg(out);
+    let o = run(&mut cmd);
+    assert_eq!(o.status.code(), Some(1), "exit code");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains(&names.display().to_string()),
+        "message names {}: {stderr}",
+        names.display()
+    );
+    assert!(
+        stderr.to_lowercase().contains(needle),
+        "message says {needle:?}: {stderr}"
+    );
+    assert_eq!(files_under(out), Vec::<String>::new(), "nothing written");
+}
+
+#[test]
+fn missing_recording() {
+    let dir = scratch("missing");
+    let rec = dir.join("nope.mp4");
+    assert_fails_cleanly(&rec, &[], &dir.join("out"), &rec, "no such file");
+}
+
+#[test]
+fn empty_recording() {
+    let dir = scratch("empty");
+    let rec = dir.join("empty.mp4");
+    std::fs::write(&rec, b"").unwrap();
+    assert_fails_cleanly(&rec, &[], &dir.join("out"), &rec, "empty");
+}
+
+#[test]
+fn corrupt_recording() {
+    let dir = scratch("corrupt");
+    let rec = dir.join("garbage.mp4");
+    let bytes: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    std::fs::write(&rec, bytes).unwrap();
+    assert_fails_cleanly(&rec, &[], &dir.join("out"), &rec, "cannot open");
+}
+
+#[test]
+fn truncated_recording_without_index() {
+    // A recorder that died mid-file: the MP4 index (moov, written last) is missing.
+    let dir = scratch("truncated");
+    let whole = dir.join("whole.mp4");
+    synth_recording(&whole, 20, &[]);
+    let bytes = std::fs::read(&whole).unwrap();
+    let rec = dir.join("truncated.mp4");
+    std::fs::write(&rec, &bytes[..bytes.len() / 2]).unwrap();
+    assert_fails_cleanly(&rec, &[], &dir.join("out"), &rec, "truncated or corrupt");
+}
+
+#[test]
+fn recording_without_audio() {
+    let dir = scratch("noaudio");
+    let rec = dir.join("silent.mp4");
+    synth_recording(&rec, 5, &["-an"]);
+    assert_fails_cleanly(&rec, &[], &dir.join("out"), &rec, "no audio stream");
+}
+
+#[test]
+fn recording_without_video() {
+    let dir = scratch("novideo");
+    let rec = dir.join("radio.mp4");
+    synth_recording(&rec, 5, &["-vn"]);
+    assert_fails_cleanly(&rec, &[], &dir.join("out"), &rec, "no video stream");
+}
+
+#[test]
+fn orders_with_absolute_times_but_no_recording_start() {
+    let dir = scratch("nostart");
+    let rec = dir.join("nostart.mp4");
+    synth_recording(&rec, 5, &["-metadata", "creation_time="]);
+    let orders = dir.join("orders.csv");
+    std::fs::write(
+        &orders,
+        "order_id,paid_at,amount\n1,2024-09-03T19:13:00+08:00,9.9\n",
+    )
+    .unwrap();
+    let orders_arg = orders.to_str().unwrap();
+    assert_fails_cleanly(
+        &rec,
+        &["--orders", orders_arg],
+        &dir.join("out"),
+        &orders,
+        "--start",
+    );
+}
+
+#[test]
+fn comments_file_that_is_not_danmaku() {
+    let dir = scratch("notxml");
+    let rec = dir.join("rec.mp4");
+    synth_recording(&rec, 5, &[]);
+    let comments = dir.join("comments.xml");
+    std::fs::write(&comments, "this is not xml at all\n").unwrap();
+    let arg = comments.to_str().unwrap();
+    assert_fails_cleanly(
+        &rec,
+        &["--comments", arg],
+        &dir.join("out"),
+        &comments,
+        ":1:",
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let o = run(livecut().args(["run", "--bogus"]));
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(livecut().args(["analyze", "x.mp4", "--out", "o", "--start", "yesterday"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--start"));
+    let o = run(livecut().arg("--help"));
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Examples:"));
+}
+
+#[test]
+fn malformed_rows_are_skipped_counted_and_named() {
+    let dir = scratch("malformed");
+    let rec = dir.join("rec.mp4");
+    synth_recording(&rec, 30, &["-movflags", "+faststart"]);
+    let comments = dir.join("c.xml");
+    std::fs::write(
+        &comments,
+        "<?xml version=\"1.0\"?>\n<i>\n<d p=\"1.5,1,25,16777215,0,0,aa,1\">ok</d>\n\
+         <d p=\"x,1,25\">bad time</d>\n<d>no p</d>\n<d p=\"3,1,25,16777215,0,0,bb,2\">ok2</d>\n</i>\n",
+    )
+    .unwrap();
+    let orders = dir.join("o.csv");
+    std::fs::write(
+        &orders,
+        "order_id,paid_at,amount_cny\n1,2024-09-03T19:13:00+08:00,10\n2,garbage,10\n3,2024-09-03T19:13:01+08:00,abc\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = run(livecut()
+        .arg("analyze")
+        .arg(&rec)
+        .arg("--comments")
+        .arg(&comments)
+        .arg("--orders")
+        .arg(&orders)
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(0));
+    let h = read_json(&out.join("rec/highlights.json"));
+    let t = h["timelines"].as_array().unwrap();
+    assert_eq!(t[0]["rows_used"], 2);
+    assert_eq!(t[0]["rows_skipped"], 2);
+    let lines: Vec<u64> = t[0]["skipped_examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![4, 5]);
+    assert_eq!(t[1]["rows_used"], 1);
+    assert_eq!(t[1]["rows_skipped"], 2);
+    assert_eq!(t[1]["skipped_examples"][0]["line"], 3);
+    assert_eq!(t[1]["skipped_examples"][1]["line"], 4);
+}

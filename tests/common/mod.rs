@@ -1,0 +1,171 @@
+//! Shared helpers for the integration tests: fixture media generated with the FFmpeg CLI
+//! and `fixtures/make_demo.py`, ffprobe facts, and running the real binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A scratch folder under target/ that survives the test (for post-mortems).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("livecut-tests")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+pub fn livecut() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_livecut"));
+    cmd.env_remove("LIVECUT_LOG");
+    cmd
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("spawn livecut");
+    eprintln!(
+        "$ {:?}\nexit {:?}\n--- stdout\n{}--- stderr\n{}",
+        cmd,
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn ffmpeg(args: &[&str]) {
+    let status = Command::new("ffmpeg")
+        .args(["-y", "-hide_banner", "-loglevel", "error"])
+        .args(args)
+        .status()
+        .expect("ffmpeg must be installed (scripts/install-deps.sh)");
+    assert!(status.success(), "ffmpeg {args:?} failed");
+}
+
+/// `ffprobe -show_format -show_streams` as JSON.
+pub fn ffprobe(path: &Path) -> Value {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_format",
+            "-show_streams",
+            "-of",
+            "json",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe must be installed");
+    assert!(out.status.success(), "ffprobe {} failed", path.display());
+    serde_json::from_slice(&out.stdout).expect("ffprobe JSON")
+}
+
+pub fn probe_duration(p: &Value) -> f64 {
+    p["format"]["duration"]
+        .as_str()
+        .and_then(|d| d.parse().ok())
+        .expect("format.duration")
+}
+
+pub fn read_json(path: &Path) -> Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).expect("valid JSON")
+}
+
+/// Files under `dir`, recursively (relative names).
+pub fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap_or(&p).display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The demo-like recording used by most tests (150 s, 320x180), generated once per test
+/// binary by `fixtures/make_demo.py`.
+pub struct Demo {
+    pub dir: PathBuf,
+    pub mp4: PathBuf,
+    pub comments: PathBuf,
+    pub orders: PathBuf,
+    pub truth: Value,
+}
+
+pub fn demo() -> &'static Demo {
+    static DEMO: OnceLock<Demo> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("livecut-fixtures/demo150");
+        let mp4 = dir.join("demo.mp4");
+        let truth_path = dir.join("demo.truth.json");
+        if !truth_path.exists() {
+            let status = Command::new("python3")
+                .arg(root().join("fixtures/make_demo.py"))
+                .args(["--out"])
+                .arg(&dir)
+                .args(["--duration", "150", "--width", "320", "--height", "180"])
+                .status()
+                .expect("python3");
+            assert!(status.success(), "make_demo.py failed");
+        }
+        Demo {
+            comments: dir.join("demo.comments.xml"),
+            orders: dir.join("demo.orders.csv"),
+            truth: read_json(&truth_path),
+            mp4,
+            dir,
+        }
+    })
+}
+
+/// A short synthetic recording: moving test pattern, a tone, optional loud burst.
+/// `extra` goes before the output path (e.g. `-an`, `-movflags +faststart`).
+pub fn synth_recording(path: &Path, secs: u32, extra: &[&str]) {
+    let d = secs.to_string();
+    let mut args: Vec<&str> = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x180:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-t",
+        &d,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        "50",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-metadata",
+        "creation_time=2024-09-03T11:12:50Z",
+    ];
+    args.extend_from_slice(extra);
+    let p = path.to_str().expect("utf-8 path");
+    args.push(p);
+    ffmpeg(&args);
+}
