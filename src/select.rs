@@ -27,7 +27,7 @@ impl Default for SelectSettings {
             max_len_s: 60.0,
             top: 5,
             min_separation_s: 30.0,
-            min_score: 0.08,
+            min_score: 0.1,
             smooth_s: 9.0,
         }
     }
