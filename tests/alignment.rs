@@ -1,6 +1,8 @@
 //! Time alignment: orders in Beijing time against a UTC creation_time, non-zero container
 //! start times, and truncated recordings.
 
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+
 mod common;
 
 use common::*;

@@ -1,6 +1,8 @@
 //! Bad input never panics and never leaves output behind: each case gets exit code 1, a
 //! message naming the file (and line), and no `DIR/<stem>` folder.
 
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+
 mod common;
 
 use std::path::Path;

@@ -1,6 +1,8 @@
 //! The main job on the demo-like recording from `fixtures/make_demo.py`: highlights line up
 //! with the true moments, the JSON contracts hold, and every clip checks out with ffprobe.
 
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+
 mod common;
 
 use std::path::Path;
