@@ -9,6 +9,7 @@ use crate::fuse::FuseSettings;
 use crate::media::DecodeOptions;
 use crate::pipeline::AnalyzeOptions;
 use crate::select::SelectSettings;
+use crate::timelines::Lexicon;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -66,6 +67,12 @@ pub struct AnalyzeArgs {
     /// Time zone for naive local times in exports.
     #[arg(long, default_value = "Asia/Shanghai")]
     pub tz: String,
+    /// Comment lexicon (TOML: keyword classes and sentiment words); default: built in.
+    #[arg(long, value_name = "FILE")]
+    pub lexicon: Option<PathBuf>,
+    /// Stop at the first malformed export row instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
     /// Analysis frames per second (upper bound).
     #[arg(long, default_value_t = 2.0)]
     pub sample_fps: f64,
@@ -108,7 +115,7 @@ pub struct UsageError(pub String);
 
 impl AnalyzeArgs {
     /// Validate the flags into pipeline options.
-    pub fn to_options(&self) -> Result<AnalyzeOptions, UsageError> {
+    pub fn to_options(&self) -> Result<AnalyzeOptions, crate::Error> {
         let start = self
             .start
             .as_deref()
@@ -123,11 +130,15 @@ impl AnalyzeArgs {
         let tz =
             TimeZone::get(&self.tz).map_err(|e| UsageError(format!("--tz {:?}: {e}", self.tz)))?;
         if !(self.sample_fps > 0.0 && self.sample_fps <= 60.0) {
-            return Err(UsageError("--sample-fps must be in (0, 60]".into()));
+            return Err(UsageError("--sample-fps must be in (0, 60]".into()).into());
         }
         if !(self.min_len > 0.0 && self.max_len >= self.min_len) {
-            return Err(UsageError("--min-len must be > 0 and <= --max-len".into()));
+            return Err(UsageError("--min-len must be > 0 and <= --max-len".into()).into());
         }
+        let lexicon = match &self.lexicon {
+            Some(path) => Lexicon::load(path)?,
+            None => Lexicon::default(),
+        };
         Ok(AnalyzeOptions {
             comments: self.comments.clone(),
             orders: self.orders.clone(),
@@ -139,6 +150,8 @@ impl AnalyzeArgs {
                 keyframes_only: self.keyframes_only,
                 ..DecodeOptions::default()
             },
+            lexicon,
+            strict: self.strict,
             fuse: FuseSettings::default(),
             select: SelectSettings {
                 top: self.highlights,
@@ -174,7 +187,7 @@ mod tests {
         let Command::Analyze(a) = cli.command else {
             panic!()
         };
-        assert!(a.to_options().unwrap_err().0.contains("--start"));
+        assert!(a.to_options().unwrap_err().to_string().contains("--start"));
         let cli = Cli::parse_from([
             "livecut",
             "analyze",

@@ -12,6 +12,8 @@ pub enum Error {
     Cut(#[from] crate::cut::CutError),
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    #[error(transparent)]
+    Usage(#[from] crate::cli::UsageError),
     #[error("{path}: {message}")]
     Input { path: PathBuf, message: String },
 }

@@ -23,6 +23,9 @@ pub struct SignalSpec {
     pub min_spread: f64,
     /// Value used where the track has no data.
     pub fill: f32,
+    /// A 0–1 track (e.g. `spam`) that discounts this signal: contribution × (1 − it).
+    #[serde(default)]
+    pub discount_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -46,13 +49,24 @@ impl Default for FuseSettings {
                 smooth_s,
                 min_spread,
                 fill,
+                discount_by: None,
             };
+        let discounted = |s: SignalSpec, by: &str| SignalSpec {
+            discount_by: Some(by.into()),
+            ..s
+        };
         Self {
             signals: vec![
                 spec("loudness", "loudness_momentary", 0.25, 0.0, 3.0, 1.5, -70.0),
                 spec("motion", "motion", 0.25, 0.0, 3.0, 0.004, 0.0),
-                spec("comments", "comment_users", 0.3, 3.0, 5.0, 1.0, 0.0),
-                spec("orders", "orders", 0.2, 10.0, 15.0, 0.05, 0.0),
+                discounted(
+                    spec("comments", "comment_users", 0.3, 3.0, 5.0, 1.0, 0.0),
+                    "spam",
+                ),
+                discounted(
+                    spec("orders", "orders", 0.2, 10.0, 15.0, 0.05, 0.0),
+                    "order_spam",
+                ),
             ],
             baseline_window_s: 600.0,
             z_saturation: 6.0,
@@ -109,9 +123,26 @@ pub fn fuse(signals: &SignalSet, duration_s: f64, settings: &FuseSettings) -> Cu
             spec.min_spread,
         );
         let w = spec.weight / total_weight;
+        // The discount (spam) goes through the same lag shift and smoothing as the signal.
+        let keep: Vec<f64> = match spec.discount_by.as_deref().and_then(|d| signals.get(d)) {
+            Some(d) => {
+                let d: Vec<f64> = d
+                    .resample_mean(1.0, n, 0.0)
+                    .into_iter()
+                    .map(f64::from)
+                    .collect();
+                let window = spec.smooth_s.round().max(1.0) as usize;
+                moving_average(&shift_back(&d, spec.lag_s.round() as usize), window)
+                    .iter()
+                    .map(|v| 1.0 - v.clamp(0.0, 1.0))
+                    .collect()
+            }
+            None => vec![1.0; n],
+        };
         let contrib: Vec<f64> = z
             .iter()
-            .map(|&z| w * (z / settings.z_saturation).clamp(0.0, 1.0))
+            .zip(&keep)
+            .map(|(&z, &k)| k * w * (z / settings.z_saturation).clamp(0.0, 1.0))
             .collect();
         for (s, c) in score.iter_mut().zip(&contrib) {
             *s += c;
@@ -228,6 +259,35 @@ mod tests {
         assert_eq!(curve.contributions.len(), 1);
         let max = curve.score.iter().cloned().fold(0.0, f64::max);
         assert!((max - 1.0).abs() < 1e-9, "the only signal saturates");
+    }
+
+    #[test]
+    fn genuine_burst_outranks_a_bot_flood() {
+        use crate::timelines::{CommentAggregator, Lexicon};
+        let mut agg = CommentAggregator::new(300.0, Lexicon::default());
+        for c in crate::timelines::tests_flood_and_burst() {
+            agg.push(&c);
+        }
+        let (tracks, _) = agg.finish();
+        let set = SignalSet { tracks };
+        let curve = fuse(&set, 300.0, &FuseSettings::default());
+        let max_in = |lo: usize, hi: usize| curve.score[lo..hi].iter().cloned().fold(0.0, f64::max);
+        let flood = max_in(90, 125);
+        let burst = max_in(190, 225);
+        assert!(burst > 0.2, "burst {burst}");
+        assert!(burst > 3.0 * flood, "burst {burst} vs flood {flood}");
+        // Without the spam discount the flood would still register.
+        let mut plain = FuseSettings::default();
+        for s in &mut plain.signals {
+            s.discount_by = None;
+            s.track = if s.signal == "comments" {
+                "comments".into()
+            } else {
+                s.track.clone()
+            };
+        }
+        let raw = fuse(&set, 300.0, &plain);
+        assert!(raw.score[90..125].iter().cloned().fold(0.0, f64::max) > flood);
     }
 
     #[test]

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     init_logging(&cli);
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.is::<UsageError>() => {
+        Err(e) if is_usage(&e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
@@ -21,6 +21,14 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn is_usage(e: &anyhow::Error) -> bool {
+    e.is::<UsageError>()
+        || matches!(
+            e.downcast_ref::<livecut::Error>(),
+            Some(livecut::Error::Usage(_))
+        )
 }
 
 fn init_logging(cli: &Cli) {

@@ -15,7 +15,9 @@ use crate::media::{self, DecodeOptions, MediaInfo};
 use crate::report::{self, HighlightsFile, Manifest, ManifestClip, SignalsFile};
 use crate::select::{select, SelectSettings};
 use crate::signals::{self, SignalSet};
-use crate::timelines::{self, ParseReport};
+use crate::timelines::{
+    self, CommentAggregator, Lexicon, OrderAggregator, ParseReport, ReadContext,
+};
 
 /// Everything `analyze` needs besides the recording.
 #[derive(Debug, Clone)]
@@ -28,6 +30,10 @@ pub struct AnalyzeOptions {
     /// Zone for naive local times in exports.
     pub tz: TimeZone,
     pub decode: DecodeOptions,
+    /// Keyword classes and sentiment words for comments.
+    pub lexicon: Lexicon,
+    /// Make the first malformed export row an error.
+    pub strict: bool,
     pub fuse: FuseSettings,
     pub select: SelectSettings,
 }
@@ -78,7 +84,18 @@ pub fn analyze(
     // Timelines first: they are cheap, and a missing recording start should fail before
     // an hour of decoding.
     progress(Progress::Stage("timelines"));
-    let (timeline_tracks, reports) = read_timelines(opts, start, info.duration_s)?;
+    let ctx = ReadContext {
+        start,
+        tz: opts.tz.clone(),
+        duration_s: info.duration_s,
+        strict: opts.strict,
+    };
+    let (timeline_tracks, reports) = read_timelines(
+        opts.comments.as_deref(),
+        opts.orders.as_deref(),
+        &ctx,
+        &opts.lexicon,
+    )?;
     for r in &reports {
         tracing::info!("{}", r.summary());
     }
@@ -162,23 +179,29 @@ pub fn analyze(
     })
 }
 
-fn read_timelines(
-    opts: &AnalyzeOptions,
-    start: Option<Timestamp>,
-    duration_s: f64,
+/// Read the comment and order exports into per-second tracks.
+pub fn read_timelines(
+    comments: Option<&Path>,
+    orders: Option<&Path>,
+    ctx: &ReadContext,
+    lexicon: &Lexicon,
 ) -> Result<(SignalSet, Vec<ParseReport>)> {
     let mut set = SignalSet::default();
     let mut reports = Vec::new();
-    if let Some(path) = &opts.comments {
-        let (comments, report) = timelines::parse_danmaku(path, duration_s)?;
-        for t in timelines::comment_tracks(&comments, duration_s) {
+    if let Some(path) = comments {
+        let mut agg = CommentAggregator::new(ctx.duration_s, lexicon.clone());
+        let mut report = timelines::read_comments(path, ctx, &mut |c| agg.push(&c))?;
+        let (tracks, spans) = agg.finish();
+        for t in tracks {
             set.insert(t);
         }
+        report.spam_spans = spans;
         reports.push(report);
     }
-    if let Some(path) = &opts.orders {
-        let (orders, report) = timelines::parse_orders(path, start, &opts.tz, duration_s)?;
-        for t in timelines::order_tracks(&orders, duration_s) {
+    if let Some(path) = orders {
+        let mut agg = OrderAggregator::new(ctx.duration_s);
+        let report = timelines::read_orders(path, ctx, &mut |o| agg.push(&o))?;
+        for t in agg.finish() {
             set.insert(t);
         }
         reports.push(report);

@@ -1,43 +1,38 @@
 //! Bilibili danmaku XML, including live-recorder extensions (BililiveRecorder, blrec):
 //! `<d p="TIME_S,MODE,SIZE,COLOR,UNIX_TS,POOL,USER_HASH,DMID" user=".." uid="..">text</d>`,
 //! super chats `<sc ts price user uid>text</sc>`, gifts `<gift ts giftname giftcount price
-//! user uid/>`, memberships `<guard ts level user uid/>`.
+//! user uid/>`, memberships `<guard ts level user uid/>`. Namespaced roots and unknown
+//! elements are tolerated. Streams: memory does not grow with the file.
 
 use std::path::Path;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
-use super::{Comment, CommentKind, LineIndex, ParseReport, TimelineError};
+use super::{Comment, CommentKind, Emit, ParseReport, ReadContext, TextReader, TimelineError};
 
-/// Parse a danmaku XML file. Times are already relative to the video start; rows outside
-/// `[0, duration_s]` are counted and dropped. Result is sorted by time.
-pub fn parse_danmaku(
+pub(super) fn read(
     path: &Path,
-    duration_s: f64,
-) -> Result<(Vec<Comment>, ParseReport), TimelineError> {
-    let bytes = std::fs::read(path).map_err(|source| TimelineError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let text = String::from_utf8_lossy(&bytes);
-    let text = text.trim_start_matches('\u{feff}');
-    let lines = LineIndex::new(text);
-    let mut report = ParseReport::new(path.to_path_buf(), "bilibili-danmaku-xml");
-    let mut comments = Vec::new();
-
-    let mut reader = Reader::from_str(text);
-    // The element being read (name, attributes, line) and its text so far.
-    let mut open: Option<(String, BytesStart<'_>, u64)> = None;
+    text: TextReader,
+    ctx: &ReadContext,
+    emit: &mut Emit<'_>,
+) -> Result<ParseReport, TimelineError> {
+    let mut report = ParseReport::new(path, "bilibili-danmaku-xml", text.encoding, ctx.strict);
+    let mut reader = Reader::from_reader(text);
+    let mut buf = Vec::new();
+    // The element being read (name, start tag, line) and its text so far.
+    let mut open: Option<(String, BytesStart<'static>, u64)> = None;
     let mut body = String::new();
     let mut saw_root = false;
+    let mut rows = 0usize;
     loop {
-        let pos = reader.buffer_position() as usize;
-        let event = match reader.read_event() {
+        buf.clear();
+        let line = reader.get_ref().line();
+        let event = match reader.read_event_into(&mut buf) {
             Ok(e) => e,
             Err(e) => {
-                let line = lines.line(reader.error_position() as usize);
-                if comments.is_empty() && !saw_root {
+                let line = reader.get_ref().line();
+                if rows == 0 && !saw_root {
                     return Err(TimelineError::Format {
                         path: path.to_path_buf(),
                         line,
@@ -45,7 +40,7 @@ pub fn parse_danmaku(
                     });
                 }
                 // Keep what was read; report where the file broke.
-                report.skip(line, format!("XML error, rest of file ignored: {e}"));
+                report.skip(line, format!("XML error, rest of file ignored: {e}"))?;
                 break;
             }
         };
@@ -55,15 +50,15 @@ pub fn parse_danmaku(
                 if name == "i" {
                     saw_root = true;
                 } else if matches!(name.as_str(), "d" | "sc") {
-                    open = Some((name, e.into_owned(), lines.line(pos + 1)));
+                    open = Some((name, e.into_owned(), line));
                     body.clear();
                 }
             }
             Event::Empty(e) => {
                 let name = local(&e);
-                let line = lines.line(pos + 1);
                 if matches!(name.as_str(), "d" | "sc" | "gift" | "guard") {
-                    accept(&name, &e, "", line, duration_s, &mut comments, &mut report);
+                    rows += 1;
+                    accept(&name, &e, "", line, &mut report, emit)?;
                 }
             }
             Event::Text(t) if open.is_some() => body.push_str(&t.xml10_content()),
@@ -81,19 +76,12 @@ pub fn parse_danmaku(
             }
             Event::End(e) => {
                 let name = e.local_name().as_ref().to_string();
-                if let Some((open_name, start, line)) = open.take() {
+                if let Some((open_name, start, start_line)) = open.take() {
                     if open_name == name {
-                        accept(
-                            &name,
-                            &start,
-                            &body,
-                            line,
-                            duration_s,
-                            &mut comments,
-                            &mut report,
-                        );
+                        rows += 1;
+                        accept(&name, &start, &body, start_line, &mut report, emit)?;
                     } else {
-                        open = Some((open_name, start, line));
+                        open = Some((open_name, start, start_line));
                     }
                 }
             }
@@ -101,15 +89,14 @@ pub fn parse_danmaku(
             _ => {}
         }
     }
-    if !saw_root && comments.is_empty() {
+    if !saw_root && rows == 0 {
         return Err(TimelineError::Format {
             path: path.to_path_buf(),
             line: 1,
             message: "no <i> root element: not a Bilibili danmaku XML file".into(),
         });
     }
-    comments.sort_by(|a, b| a.t.total_cmp(&b.t));
-    Ok((comments, report))
+    Ok(report)
 }
 
 fn local(e: &BytesStart<'_>) -> String {
@@ -143,10 +130,9 @@ fn accept(
     e: &BytesStart<'_>,
     body: &str,
     line: u64,
-    duration_s: f64,
-    out: &mut Vec<Comment>,
     report: &mut ParseReport,
-) {
+    emit: &mut Emit<'_>,
+) -> Result<(), TimelineError> {
     let parsed = match name {
         "d" => parse_d(e, body),
         "sc" => parse_time(attr(e, "ts")).map(|t| Comment {
@@ -165,7 +151,7 @@ fn accept(
                 user: user_of(e),
                 text: attr(e, "giftname").unwrap_or_default(),
                 kind: CommentKind::Gift,
-                // Recorders write the unit price in 1/1000 CNY (gold seeds); keep it as given.
+                // The unit price as the recorder wrote it, times the count.
                 value: attr(e, "price")
                     .and_then(|p| p.parse::<f64>().ok())
                     .map(|p| p * count),
@@ -178,13 +164,12 @@ fn accept(
             kind: CommentKind::Membership,
             value: None,
         }),
-        _ => return,
+        _ => return Ok(()),
     };
     match parsed {
         Ok(c) => {
-            if report.place(c.t, duration_s) {
-                out.push(c);
-            }
+            emit(report, c);
+            Ok(())
         }
         Err(reason) => report.skip(line, format!("<{name}>: {reason}")),
     }
@@ -215,34 +200,37 @@ fn parse_d(e: &BytesStart<'_>, body: &str) -> Result<Comment, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests_support::{collect, ctx, write};
     use super::*;
-    use std::io::Write;
-
-    fn write(content: &str) -> tempfile::NamedTempFile {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        f.write_all(content.as_bytes()).unwrap();
-        f
-    }
 
     #[test]
-    fn parses_sorts_unescapes_and_counts() {
+    fn parses_escapes_extensions_and_counts() {
         let f = write(
-            r#"<?xml version="1.0" encoding="UTF-8"?><i><chatserver>chat.bilibili.com</chatserver><chatid>1</chatid>
+            r#"<?xml version="1.0" encoding="UTF-8"?><i xmlns:x="urn:x"><chatserver>chat.bilibili.com</chatserver><chatid>1</chatid>
 <d p="12.5,1,25,16777215,1725362000,0,abc123,2">second &amp; &lt;b&gt; &#21704;</d>
 <d p="3.25,1,25,16777215,1725361990,0,def456,1">first</d>
 <d p="oops,1,25">broken</d>
 <d p="999,1,25,16777215,1725362999,0,abc123,3">too late</d>
-<d p="20,1,25,16777215,0,0,x,4" user="name" uid="42">with uid</d>
+	<d p="20,1,25,16777215,0,0,x,4" user="name" uid="42">with uid</d>
 <sc ts="30.5" uid="7" user="u" price="30">thanks</sc>
 <gift ts="40" user="g" uid="8" giftname="小心心" giftcount="10" price="100"/>
 <gift user="g" giftname="no time"/>
+<guard ts="70" user="m" uid="9" level="3"/>
+<realname>0</realname>
 </i>"#,
         );
-        let (c, r) = parse_danmaku(f.path(), 100.0).unwrap();
+        let (c, r) = collect(f.path(), &ctx(100.0)).unwrap();
         let texts: Vec<_> = c.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(
             texts,
-            ["first", "second & <b> 哈", "with uid", "thanks", "小心心"]
+            [
+                "first",
+                "second & <b> 哈",
+                "with uid",
+                "thanks",
+                "小心心",
+                "guard level 3"
+            ]
         );
         assert_eq!(c[0].t, 3.25);
         assert_eq!(c[0].user, "def456");
@@ -250,26 +238,42 @@ mod tests {
         assert_eq!(c[3].kind, CommentKind::SuperChat);
         assert_eq!(c[3].value, Some(30.0));
         assert_eq!(c[4].value, Some(1000.0));
-        assert_eq!(r.rows_used, 5);
+        assert_eq!(c[5].kind, CommentKind::Membership);
+        assert_eq!(r.rows_used, 6);
         assert_eq!(r.rows_skipped, 2);
         assert_eq!(r.skipped_examples[0].line, 4);
         assert_eq!(r.skipped_examples[1].line, 9);
         assert_eq!(r.after_end, 1);
+        assert_eq!(r.format, "bilibili-danmaku-xml");
     }
 
     #[test]
     fn truncated_file_keeps_what_was_read() {
         let f = write("<i>\n<d p=\"1,1,25,1,0,0,a,1\">ok</d>\n<d p=\"2,1,25,1,0,0,b,2\">cut <b");
-        let (c, r) = parse_danmaku(f.path(), 100.0).unwrap();
+        let (c, r) = collect(f.path(), &ctx(100.0)).unwrap();
         assert_eq!(c.len(), 1);
         assert_eq!(r.rows_skipped, 1);
         assert_eq!(r.skipped_examples[0].line, 3);
     }
 
     #[test]
-    fn not_xml_is_an_error_naming_the_file() {
-        let f = write("order_id,paid_at\n1,2024\n");
-        let err = parse_danmaku(f.path(), 100.0).unwrap_err().to_string();
-        assert!(err.contains(&f.path().display().to_string()), "{err}");
+    fn strict_mode_stops_at_the_first_bad_row() {
+        let f = write("<i>\n<d p=\"1,1,25,1,0,0,a,1\">ok</d>\n<d p=\"x\">bad</d>\n</i>");
+        let mut c = ctx(100.0);
+        c.strict = true;
+        let err = collect(f.path(), &c).unwrap_err().to_string();
+        assert!(err.contains(&format!("{}:3:", f.path().display())), "{err}");
+    }
+
+    #[test]
+    fn gbk_xml_with_crlf() {
+        let xml = "<?xml version=\"1.0\" encoding=\"GBK\"?>\r\n<i>\r\n<d p=\"1,1,25,1,0,0,a,1\">上链接</d>\r\n<d p=\"bad\">x</d>\r\n</i>\r\n";
+        let (gbk, _, _) = encoding_rs::GB18030.encode(xml);
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), &gbk).unwrap();
+        let (c, r) = collect(f.path(), &ctx(100.0)).unwrap();
+        assert_eq!(c[0].text, "上链接");
+        assert_eq!(r.encoding, "gb18030");
+        assert_eq!(r.skipped_examples[0].line, 4);
     }
 }

@@ -1,19 +1,30 @@
-//! Audience and sales timelines: comment (danmaku) and order exports aligned to the video.
+//! Audience and sales timelines: comment (danmaku) and order exports aligned to the video,
+//! turned into per-second tracks.
 //!
-//! Parsers never stop at a bad row: malformed rows are skipped, counted and reported with
-//! their line numbers; rows outside the recording are counted, not used.
+//! Readers stream (a multi-million-row export is never held in memory): each parsed row
+//! goes straight into an aggregator of per-second bins. Malformed rows are skipped,
+//! counted and reported with `file:line` (`--strict` makes the first one an error); rows
+//! outside the recording are counted, not used.
 
+mod comments_csv;
 mod danmaku;
+mod features;
+mod jsonl;
+mod lexicon;
 mod orders;
+mod text;
+mod times;
 
-pub use danmaku::parse_danmaku;
-pub use orders::parse_orders;
+pub use features::{CommentAggregator, OrderAggregator, SpamSpan};
+pub use lexicon::Lexicon;
+pub use orders::read_orders;
+pub use text::TextReader;
+pub use times::parse_instant;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use jiff::{tz::TimeZone, Timestamp};
 use serde::{Deserialize, Serialize};
-
-use crate::signals::Track;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TimelineError {
@@ -44,6 +55,24 @@ pub enum CommentKind {
     SuperChat,
     Gift,
     Membership,
+    Like,
+    Follow,
+    Enter,
+}
+
+impl CommentKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.trim().to_lowercase().as_str() {
+            "" | "comment" | "danmaku" | "chat" | "message" | "弹幕" | "评论" => Self::Comment,
+            "superchat" | "super_chat" | "sc" | "醒目留言" => Self::SuperChat,
+            "gift" | "礼物" => Self::Gift,
+            "guard" | "membership" | "member" | "舰长" => Self::Membership,
+            "like" | "likes" | "点赞" => Self::Like,
+            "follow" | "关注" => Self::Follow,
+            "enter" | "join" | "进场" | "进入直播间" => Self::Enter,
+            _ => return None,
+        })
+    }
 }
 
 /// One audience event at `t` seconds from the recording's first presentation time.
@@ -53,7 +82,7 @@ pub struct Comment {
     pub user: String,
     pub text: String,
     pub kind: CommentKind,
-    /// Money value where the export gives one (super chat price, gift price).
+    /// Money value (super chat price, gift value) or a count (likes), where given.
     pub value: Option<f64>,
 }
 
@@ -62,8 +91,21 @@ pub struct Comment {
 pub struct Order {
     pub t: f64,
     pub sku: Option<String>,
+    pub buyer: Option<String>,
     pub quantity: u32,
     pub amount: f64,
+}
+
+/// How to read exports of one recording.
+#[derive(Debug, Clone)]
+pub struct ReadContext {
+    /// Instant of the recording's first presentation time (for absolute row times).
+    pub start: Option<Timestamp>,
+    /// Zone for naive local times.
+    pub tz: TimeZone,
+    pub duration_s: f64,
+    /// Make the first malformed row an error.
+    pub strict: bool,
 }
 
 /// A row that could not be used.
@@ -73,11 +115,12 @@ pub struct SkippedRow {
     pub reason: String,
 }
 
-/// What a parser read, skipped and left out.
+/// What a reader read, skipped and left out.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ParseReport {
     pub path: PathBuf,
     pub format: String,
+    pub encoding: String,
     pub rows_used: usize,
     pub rows_skipped: usize,
     /// The first skipped rows (at most [`MAX_EXAMPLES`]) with their reasons.
@@ -86,27 +129,41 @@ pub struct ParseReport {
     pub after_end: usize,
     /// Time zone used for naive local times, when any were seen.
     pub naive_time_zone: Option<String>,
+    /// Spans where the comment stream looked like a bot flood (comments only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spam_spans: Vec<SpamSpan>,
+    #[serde(skip)]
+    strict: bool,
 }
 
 pub const MAX_EXAMPLES: usize = 20;
 
 impl ParseReport {
-    fn new(path: PathBuf, format: &str) -> Self {
+    fn new(path: &Path, format: &str, encoding: &str, strict: bool) -> Self {
         Self {
-            path,
+            path: path.to_path_buf(),
             format: format.into(),
+            encoding: encoding.into(),
+            strict,
             ..Default::default()
         }
     }
 
-    fn skip(&mut self, line: u64, reason: impl Into<String>) {
-        self.rows_skipped += 1;
-        if self.skipped_examples.len() < MAX_EXAMPLES {
-            self.skipped_examples.push(SkippedRow {
+    /// Record a malformed row; in strict mode it is an error instead.
+    fn skip(&mut self, line: u64, reason: impl Into<String>) -> Result<(), TimelineError> {
+        let reason = reason.into();
+        if self.strict {
+            return Err(TimelineError::Format {
+                path: self.path.clone(),
                 line,
-                reason: reason.into(),
+                message: format!("{reason} (--strict)"),
             });
         }
+        self.rows_skipped += 1;
+        if self.skipped_examples.len() < MAX_EXAMPLES {
+            self.skipped_examples.push(SkippedRow { line, reason });
+        }
+        Ok(())
     }
 
     /// Count a row at `t` against the recording `[0, duration]`; true when it is inside.
@@ -123,13 +180,20 @@ impl ParseReport {
         }
     }
 
+    fn note_naive(&mut self, tz: &TimeZone) {
+        if self.naive_time_zone.is_none() {
+            self.naive_time_zone = Some(tz.iana_name().unwrap_or("fixed offset").to_string());
+        }
+    }
+
     /// One line for logs.
     pub fn summary(&self) -> String {
         let mut s = format!(
-            "{}: {} rows used ({})",
+            "{}: {} rows used ({}, {})",
             self.path.display(),
             self.rows_used,
-            self.format
+            self.format,
+            self.encoding
         );
         if self.rows_skipped > 0 {
             s += &format!(", {} malformed rows skipped", self.rows_skipped);
@@ -143,100 +207,123 @@ impl ParseReport {
                 self.before_start, self.after_end
             );
         }
+        if let Some(tz) = &self.naive_time_zone {
+            s += &format!(", local times read in {tz}");
+        }
+        if !self.spam_spans.is_empty() {
+            s += &format!(", {} bot-flood spans discounted", self.spam_spans.len());
+        }
         s
     }
 }
 
-/// Per-second audience tracks: comments/s, distinct users/s, paid interactions/s.
-pub fn comment_tracks(comments: &[Comment], duration_s: f64) -> Vec<Track> {
-    let n = duration_s.ceil().max(1.0) as usize;
-    let mut count = vec![0f32; n];
-    let mut paid = vec![0f32; n];
-    let mut users: Vec<std::collections::HashSet<&str>> = vec![Default::default(); n];
-    for c in comments {
-        let i = (c.t.max(0.0) as usize).min(n - 1);
-        match c.kind {
-            CommentKind::Comment => {
-                count[i] += 1.0;
-                users[i].insert(&c.user);
-            }
-            _ => paid[i] += c.value.unwrap_or(1.0) as f32,
+/// Comment export formats, detected from the content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentFormat {
+    DanmakuXml,
+    JsonLines,
+    Csv,
+}
+
+/// Read a comment export (any supported format) into `sink`, row by row.
+pub fn read_comments(
+    path: &Path,
+    ctx: &ReadContext,
+    sink: &mut dyn FnMut(Comment),
+) -> Result<ParseReport, TimelineError> {
+    let mut reader = TextReader::open(path)?;
+    let first = reader
+        .peek_first_byte()
+        .map_err(|source| TimelineError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let format = match first {
+        None => {
+            return Err(TimelineError::Format {
+                path: path.to_path_buf(),
+                line: 1,
+                message: "the file is empty".into(),
+            })
+        }
+        Some(b'<') => CommentFormat::DanmakuXml,
+        Some(b'{') => CommentFormat::JsonLines,
+        Some(_) => CommentFormat::Csv,
+    };
+    let mut emit = |report: &mut ParseReport, c: Comment| {
+        if report.place(c.t, ctx.duration_s) {
+            sink(c);
+        }
+    };
+    match format {
+        CommentFormat::DanmakuXml => danmaku::read(path, reader, ctx, &mut emit),
+        CommentFormat::JsonLines => jsonl::read(path, reader, ctx, &mut emit),
+        CommentFormat::Csv => comments_csv::read(path, reader, ctx, &mut emit),
+    }
+}
+
+/// Sink type the format readers call for each row that parsed.
+pub(crate) type Emit<'a> = dyn FnMut(&mut ParseReport, Comment) + 'a;
+
+/// Background chatter with a bot flood at 100–120 s and a genuine burst at 200–220 s.
+#[cfg(test)]
+pub(crate) fn tests_flood_and_burst() -> Vec<Comment> {
+    features::tests::flood_and_burst()
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+    use std::io::Write;
+
+    pub fn write(content: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(content.as_bytes()).unwrap();
+        f
+    }
+
+    /// A context for a recording that started 2024-09-03T11:12:50Z.
+    pub fn ctx(duration_s: f64) -> ReadContext {
+        ReadContext {
+            start: Some("2024-09-03T11:12:50Z".parse().unwrap()),
+            tz: TimeZone::get("Asia/Shanghai").unwrap(),
+            duration_s,
+            strict: false,
         }
     }
-    let times: Vec<f64> = (0..n).map(|i| i as f64).collect();
-    let mk = |name: &str, unit: &str, desc: &str, values: Vec<f32>| Track {
-        name: name.into(),
-        unit: unit.into(),
-        description: desc.into(),
-        times_s: times.clone(),
-        values,
-    };
-    vec![
-        mk(
-            "comments",
-            "1/s",
-            "comments per second (bin starts at t)",
-            count,
-        ),
-        mk(
-            "comment_users",
-            "1/s",
-            "distinct commenting users per second: one account flooding counts once",
-            users.iter().map(|u| u.len() as f32).collect(),
-        ),
-        mk(
-            "paid_interactions",
-            "CNY/s",
-            "super chat, gift and membership value per second (1 per event without a price)",
-            paid,
-        ),
-    ]
+
+    /// Read comments, sorted by time.
+    pub fn collect(
+        path: &Path,
+        ctx: &ReadContext,
+    ) -> Result<(Vec<Comment>, ParseReport), TimelineError> {
+        let mut out = Vec::new();
+        let report = read_comments(path, ctx, &mut |c| out.push(c))?;
+        out.sort_by(|a, b| a.t.total_cmp(&b.t));
+        Ok((out, report))
+    }
 }
 
-/// Per-second sales tracks: orders/s and GMV/s.
-pub fn order_tracks(orders: &[Order], duration_s: f64) -> Vec<Track> {
-    let n = duration_s.ceil().max(1.0) as usize;
-    let mut count = vec![0f32; n];
-    let mut gmv = vec![0f32; n];
-    for o in orders {
-        let i = (o.t.max(0.0) as usize).min(n - 1);
-        count[i] += 1.0;
-        gmv[i] += o.amount as f32;
-    }
-    let times: Vec<f64> = (0..n).map(|i| i as f64).collect();
-    vec![
-        Track {
-            name: "orders".into(),
-            unit: "1/s".into(),
-            description: "paid orders per second (bin starts at t)".into(),
-            times_s: times.clone(),
-            values: count,
-        },
-        Track {
-            name: "gmv".into(),
-            unit: "CNY/s".into(),
-            description: "paid amount per second".into(),
-            times_s: times,
-            values: gmv,
-        },
-    ]
-}
+#[cfg(test)]
+mod tests {
+    use super::tests_support::*;
 
-/// Byte offset → 1-based line number.
-pub(crate) struct LineIndex(Vec<usize>);
-
-impl LineIndex {
-    pub(crate) fn new(text: &str) -> Self {
-        Self(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i)
-                .collect(),
-        )
-    }
-
-    pub(crate) fn line(&self, offset: usize) -> u64 {
-        (self.0.partition_point(|&nl| nl < offset) + 1) as u64
+    #[test]
+    fn format_is_detected_from_content_not_extension() {
+        let xml = write("\n  <?xml version=\"1.0\"?><i><d p=\"1,1,25,1,0,0,a,1\">x</d></i>");
+        let json = write("{\"t\": 1, \"user\": \"a\", \"text\": \"x\"}\n");
+        let csv = write("t,user,text\n1,a,x\n");
+        for (f, want) in [
+            (xml, "bilibili-danmaku-xml"),
+            (json, "jsonl"),
+            (csv, "comments-csv"),
+        ] {
+            let (c, r) = collect(f.path(), &ctx(10.0)).unwrap();
+            assert_eq!(r.format, want);
+            assert_eq!(c.len(), 1);
+        }
+        let empty = write("  \n");
+        let err = collect(empty.path(), &ctx(10.0)).unwrap_err().to_string();
+        assert!(err.contains("empty"), "{err}");
     }
 }

@@ -113,7 +113,12 @@ pub struct Demo {
 pub fn demo() -> &'static Demo {
     static DEMO: OnceLock<Demo> = OnceLock::new();
     DEMO.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("livecut-fixtures/demo150");
+        // Keyed by the generator's content: an edited make_demo.py regenerates.
+        let script = std::fs::read(root().join("fixtures/make_demo.py")).expect("make_demo.py");
+        let key = &livecut::fsutil::hex(&<sha2::Sha256 as sha2::Digest>::digest(&script))[..12];
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join("livecut-fixtures")
+            .join(format!("demo150-{key}"));
         let mp4 = dir.join("demo.mp4");
         let truth_path = dir.join("demo.truth.json");
         if !truth_path.exists() {
