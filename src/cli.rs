@@ -9,7 +9,7 @@ use crate::fuse::FuseSettings;
 use crate::media::DecodeOptions;
 use crate::pipeline::AnalyzeOptions;
 use crate::select::SelectSettings;
-use crate::timelines::Lexicon;
+use crate::timelines::{Lexicon, ReadContext};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -45,6 +45,74 @@ pub enum Command {
     Cut(CutArgs),
     /// Analyse, then cut clips and write manifest.json and preview.html (the main job).
     Run(RunArgs),
+    /// Read comment/order exports alone: what was read, skipped, left out, flagged as spam.
+    Timelines(TimelinesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TimelinesArgs {
+    /// Comment export (danmaku XML, JSON Lines or CSV; detected from the content).
+    #[arg(long, value_name = "FILE")]
+    pub comments: Option<PathBuf>,
+    /// Order export (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub orders: Option<PathBuf>,
+    /// Length of the recording the exports belong to, seconds.
+    #[arg(long)]
+    pub duration: f64,
+    /// Instant of the recording's first frame (ISO-8601 with offset), for absolute times.
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
+    /// Time zone for naive local times in exports.
+    #[arg(long, default_value = "Asia/Shanghai")]
+    pub tz: String,
+    /// Comment lexicon (TOML); default: built in.
+    #[arg(long, value_name = "FILE")]
+    pub lexicon: Option<PathBuf>,
+    /// Stop at the first malformed row.
+    #[arg(long)]
+    pub strict: bool,
+    /// Write the reports and per-second tracks as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+impl TimelinesArgs {
+    pub fn to_context(&self) -> Result<(ReadContext, Lexicon), crate::Error> {
+        if !(self.duration > 0.0 && self.duration.is_finite()) {
+            return Err(
+                UsageError("--duration must be a positive number of seconds".into()).into(),
+            );
+        }
+        let lexicon = match &self.lexicon {
+            Some(path) => Lexicon::load(path)?,
+            None => Lexicon::default(),
+        };
+        Ok((
+            ReadContext {
+                start: parse_start(self.start.as_deref())?,
+                tz: parse_tz(&self.tz)?,
+                duration_s: self.duration,
+                strict: self.strict,
+            },
+            lexicon,
+        ))
+    }
+}
+
+fn parse_start(s: Option<&str>) -> Result<Option<Timestamp>, UsageError> {
+    s.map(|s| {
+        s.parse::<Timestamp>().map_err(|e| {
+            UsageError(format!(
+                "--start {s:?}: {e} (expected ISO-8601 with an offset, e.g. 2024-09-03T19:12:50+08:00)"
+            ))
+        })
+    })
+    .transpose()
+}
+
+fn parse_tz(name: &str) -> Result<TimeZone, UsageError> {
+    TimeZone::get(name).map_err(|e| UsageError(format!("--tz {name:?}: {e}")))
 }
 
 #[derive(Debug, Args)]
@@ -116,19 +184,8 @@ pub struct UsageError(pub String);
 impl AnalyzeArgs {
     /// Validate the flags into pipeline options.
     pub fn to_options(&self) -> Result<AnalyzeOptions, crate::Error> {
-        let start = self
-            .start
-            .as_deref()
-            .map(|s| {
-                s.parse::<Timestamp>().map_err(|e| {
-                    UsageError(format!(
-                        "--start {s:?}: {e} (expected ISO-8601 with an offset, e.g. 2024-09-03T19:12:50+08:00)"
-                    ))
-                })
-            })
-            .transpose()?;
-        let tz =
-            TimeZone::get(&self.tz).map_err(|e| UsageError(format!("--tz {:?}: {e}", self.tz)))?;
+        let start = parse_start(self.start.as_deref())?;
+        let tz = parse_tz(&self.tz)?;
         if !(self.sample_fps > 0.0 && self.sample_fps <= 60.0) {
             return Err(UsageError("--sample-fps must be in (0, 60]".into()).into());
         }

@@ -101,6 +101,38 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Timelines(args) => {
+            let (ctx, lexicon) = args.to_context()?;
+            let (tracks, reports) = pipeline::read_timelines(
+                args.comments.as_deref(),
+                args.orders.as_deref(),
+                &ctx,
+                &lexicon,
+            )?;
+            bar.finish_and_clear();
+            if !cli.quiet {
+                for r in &reports {
+                    println!("{}", r.summary());
+                    for s in &r.spam_spans {
+                        println!(
+                            "  bot flood {:.0}–{:.0} s: {} comments, top two accounts {:.0} %, repeated text {:.0} %",
+                            s.start_s,
+                            s.end_s,
+                            s.comments,
+                            100.0 * s.top_user_share,
+                            100.0 * s.duplicate_share
+                        );
+                    }
+                    for k in &r.skipped_examples {
+                        println!("  {}:{}: {}", r.path.display(), k.line, k.reason);
+                    }
+                }
+            }
+            if let Some(out) = &args.out {
+                let value = serde_json::json!({ "reports": reports, "tracks": tracks.tracks });
+                livecut::report::write_json(out, &value)?;
+            }
+        }
     }
     Ok(())
 }

@@ -16,14 +16,15 @@ mod text;
 mod times;
 
 pub use features::{CommentAggregator, OrderAggregator, SpamSpan};
+pub use jiff::tz::TimeZone;
 pub use lexicon::Lexicon;
-pub use orders::read_orders;
+pub use orders::{read_orders, read_orders_from};
 pub use text::TextReader;
 pub use times::parse_instant;
 
 use std::path::{Path, PathBuf};
 
-use jiff::{tz::TimeZone, Timestamp};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
@@ -231,24 +232,36 @@ pub fn read_comments(
     ctx: &ReadContext,
     sink: &mut dyn FnMut(Comment),
 ) -> Result<ParseReport, TimelineError> {
-    let mut reader = TextReader::open(path)?;
+    read_comments_from(path, TextReader::open(path)?, None, ctx, sink)
+}
+
+/// Read comments from `reader` (named `path` in messages), in `format` or the format
+/// detected from the content.
+pub fn read_comments_from(
+    path: &Path,
+    mut reader: TextReader,
+    format: Option<CommentFormat>,
+    ctx: &ReadContext,
+    sink: &mut dyn FnMut(Comment),
+) -> Result<ParseReport, TimelineError> {
     let first = reader
         .peek_first_byte()
         .map_err(|source| TimelineError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-    let format = match first {
-        None => {
+    let format = match (format, first) {
+        (_, None) => {
             return Err(TimelineError::Format {
                 path: path.to_path_buf(),
                 line: 1,
                 message: "the file is empty".into(),
             })
         }
-        Some(b'<') => CommentFormat::DanmakuXml,
-        Some(b'{') => CommentFormat::JsonLines,
-        Some(_) => CommentFormat::Csv,
+        (Some(f), _) => f,
+        (None, Some(b'<')) => CommentFormat::DanmakuXml,
+        (None, Some(b'{')) => CommentFormat::JsonLines,
+        (None, Some(_)) => CommentFormat::Csv,
     };
     let mut emit = |report: &mut ParseReport, c: Comment| {
         if report.place(c.t, ctx.duration_s) {
@@ -307,6 +320,62 @@ pub(crate) mod tests_support {
 #[cfg(test)]
 mod tests {
     use super::tests_support::*;
+    use super::*;
+
+    /// A tiny fuzz smoke run inside the normal suite: thousands of mutated exports of each
+    /// format must parse or fail cleanly, never panic (the real fuzzing is `fuzz/`).
+    #[test]
+    fn mutated_exports_never_panic() {
+        let seeds: [(&str, Option<CommentFormat>); 4] = [
+            (
+                "<?xml version=\"1.0\"?><i><d p=\"1.5,1,25,16777215,0,0,ab,1\">上链接 &amp; &#21704;</d>\n<sc ts=\"3\" price=\"30\" uid=\"1\">sc</sc><gift ts=\"4\" giftcount=\"2\" price=\"5\"/></i>",
+                Some(CommentFormat::DanmakuXml),
+            ),
+            (
+                "{\"t\": 1.5, \"user\": \"a\", \"text\": \"买\"}\n{\"ts\": \"2024-09-03T19:13:00+08:00\", \"kind\": \"gift\", \"value\": 3}\n",
+                Some(CommentFormat::JsonLines),
+            ),
+            ("时间,用户,内容\n00:00:01,a,\"哈哈, 233\"\n1725361990,b,x\n", Some(CommentFormat::Csv)),
+            ("paid_at,amount,sku,buyer_id\n2024-09-03T19:13:00+08:00,¥9.9,A,b\n1725361990000,5,B,c\n", None),
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let c = ctx(100.0);
+        let mut runs = 0;
+        for (seed, format) in seeds {
+            for _ in 0..1500 {
+                let mut bytes = seed.as_bytes().to_vec();
+                for _ in 0..(1 + next() % 6) {
+                    let at = (next() as usize) % bytes.len().max(1);
+                    match next() % 4 {
+                        0 => bytes.truncate(at),
+                        1 if at < bytes.len() => bytes[at] = next() as u8,
+                        2 => bytes.insert(
+                            at.min(bytes.len()),
+                            b"<>&\",\n{}\r\xff"[(next() % 10) as usize],
+                        ),
+                        _ if at < bytes.len() => {
+                            bytes.remove(at);
+                        }
+                        _ => {}
+                    }
+                }
+                let text = TextReader::from_bytes(bytes);
+                let path = Path::new("fuzz");
+                let _ = match format {
+                    Some(f) => read_comments_from(path, text, Some(f), &c, &mut |_| {}),
+                    None => read_orders_from(path, text, &c, &mut |_| {}),
+                };
+                runs += 1;
+            }
+        }
+        assert_eq!(runs, 6000);
+    }
 
     #[test]
     fn format_is_detected_from_content_not_extension() {

@@ -64,7 +64,16 @@ pub fn read_orders(
     ctx: &ReadContext,
     sink: &mut dyn FnMut(Order),
 ) -> Result<ParseReport, TimelineError> {
-    let text = TextReader::open(path)?;
+    read_orders_from(path, TextReader::open(path)?, ctx, sink)
+}
+
+/// Read orders from `text` (named `path` in messages).
+pub fn read_orders_from(
+    path: &Path,
+    text: TextReader,
+    ctx: &ReadContext,
+    sink: &mut dyn FnMut(Order),
+) -> Result<ParseReport, TimelineError> {
     let mut report = ParseReport::new(path, "orders-csv", text.encoding, ctx.strict);
     let format_err = |line: u64, message: String| TimelineError::Format {
         path: path.to_path_buf(),

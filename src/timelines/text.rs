@@ -13,7 +13,7 @@ use super::TimelineError;
 
 /// A streaming UTF-8 view of a text file that counts the lines consumed so far.
 pub struct TextReader {
-    src: DecodeReaderBytes<File, Vec<u8>>,
+    src: DecodeReaderBytes<Box<dyn Read>, Vec<u8>>,
     buf: Vec<u8>,
     pos: usize,
     /// A `\r` at the end of the last chunk, not yet known to start a CRLF.
@@ -37,15 +37,28 @@ impl TextReader {
     /// Open `path`, sniffing its encoding from a BOM or, failing that, from whether its
     /// first 64 KiB are valid UTF-8 (Chinese Windows exports are GBK; GB18030 is a superset).
     pub fn open(path: &Path) -> Result<Self, TimelineError> {
-        let io = |source| TimelineError::Io {
+        let file = File::open(path).map_err(|source| TimelineError::Io {
             path: path.to_path_buf(),
             source,
-        };
-        let mut file = File::open(path).map_err(io)?;
-        let mut head = vec![0u8; 64 * 1024];
+        })?;
+        Self::new(file).map_err(|source| TimelineError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Text from bytes in memory (tests, fuzzing).
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        // Reading from memory cannot fail.
+        Self::new(std::io::Cursor::new(bytes)).unwrap_or_else(|_| Self::empty())
+    }
+
+    /// Text from any byte source; the encoding is sniffed from its first 64 KiB.
+    pub fn new(mut source: impl Read + 'static) -> std::io::Result<Self> {
+        let mut head = vec![0u8; CHUNK];
         let mut filled = 0;
         while filled < head.len() {
-            let n = file.read(&mut head[filled..]).map_err(io)?;
+            let n = source.read(&mut head[filled..])?;
             if n == 0 {
                 break;
             }
@@ -53,12 +66,12 @@ impl TextReader {
         }
         head.truncate(filled);
         let encoding = sniff(&head);
-        let file = File::open(path).map_err(io)?;
+        let source: Box<dyn Read> = Box::new(std::io::Cursor::new(head).chain(source));
         let decoder = DecodeReaderBytesBuilder::new()
             .encoding(Some(encoding))
             .bom_override(true)
             .strip_bom(true)
-            .build(file);
+            .build(source);
         Ok(Self {
             src: decoder,
             buf: Vec::with_capacity(CHUNK),
@@ -68,6 +81,19 @@ impl TextReader {
             newlines: 0,
             encoding: encoding.name(),
         })
+    }
+
+    fn empty() -> Self {
+        let source: Box<dyn Read> = Box::new(std::io::empty());
+        Self {
+            src: DecodeReaderBytesBuilder::new().build(source),
+            buf: Vec::new(),
+            pos: 0,
+            pending_cr: false,
+            eof: true,
+            newlines: 0,
+            encoding: UTF_8.name(),
+        }
     }
 
     /// 1-based number of the line the next byte belongs to.
