@@ -9,6 +9,7 @@ recordings cost seconds to make), then times in the same run:
   * livecut analyze --keyframes-only
 and prints wall time, real-time factor, ratio to FFmpeg and peak RSS of each.
 """
+import json
 import os
 import subprocess
 import sys
@@ -74,18 +75,25 @@ def duration_of(path):
 def main():
     lengths = [float(a) for a in sys.argv[1:]] or [30.0]
     rows = []
+    model_rows = []
     for minutes in lengths:
         rec = make_recording(minutes)
         dur = duration_of(rec)
         out = tempfile.mkdtemp(prefix="livecut-bench-")
         ff_wall, ff_rss = timed(["ffmpeg", "-v", "error", "-i", rec, "-f", "null", "-"])
         rows.append((f"{minutes:g} min", "ffmpeg -i REC -f null -", ff_wall, dur, ff_wall, ff_rss))
-        for label, extra in [("livecut analyze", []),
+        for label, extra in [("livecut analyze --no-models", ["--no-models"]),
+                             ("livecut analyze", []),
                              ("livecut analyze --keyframes-only", ["--keyframes-only"])]:
             # A fresh output folder each time: no cached tracks.
             o = tempfile.mkdtemp(prefix="livecut-bench-", dir=out)
             wall, rss = timed([BIN, "-q", "analyze", rec, "--out", o] + extra)
             rows.append((f"{minutes:g} min", label, wall, dur, ff_wall, rss))
+            signals = os.path.join(o, os.path.splitext(os.path.basename(rec))[0], "signals.json")
+            with open(signals) as f:
+                secs = json.load(f).get("model_seconds", {})
+            for name, s in sorted(secs.items()):
+                model_rows.append((f"{minutes:g} min", label, name, s, s * 1000.0 / (dur / 60.0)))
     print()
     print(f"recordings: 1080p30 H.264 + AAC 48 kHz, {os.cpu_count()} CPU cores, cache {CACHE}")
     head = f"| {'length':<7} | {'command':<34} | {'wall s':>8} | {'x real time':>11} | {'vs ffmpeg decode':>16} | {'peak RSS MiB':>12} |"
@@ -93,6 +101,14 @@ def main():
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
     for length, label, wall, dur, ff, rss in rows:
         print(f"| {length:<7} | {label:<34} | {wall:>8.1f} | {dur / wall:>11.1f} | {wall / ff:>16.2f} | {rss:>12.0f} |")
+    if model_rows:
+        print()
+        print("model cost on CPU (1 thread per session; time inside each model incl. pre/post-processing)")
+        head = f"| {'length':<7} | {'run':<34} | {'model':<12} | {'seconds':>8} | {'ms per minute of video':>22} |"
+        print(head)
+        print("|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|")
+        for length, label, name, s, per_min in model_rows:
+            print(f"| {length:<7} | {label:<34} | {name:<12} | {s:>8.1f} | {per_min:>22.0f} |")
 
 
 if __name__ == "__main__":

@@ -50,4 +50,5 @@ PY
   echo "$ORT_LIB_SHA256  $ORT_DIR/$ORT_LIB" | sha256sum --check --quiet
   ln -sf "$ORT_LIB" "$ORT_DIR/libonnxruntime.so"
 fi
+python3 scripts/fetch_models.py --quiet
 echo "==> dependencies ready (FFmpeg $(ffmpeg -version | head -1 | cut -d' ' -f3), ONNX Runtime $ORT_VERSION in $ORT_DIR)"

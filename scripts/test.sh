@@ -4,9 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+echo "==> model test inputs and Python onnxruntime references"
+python3 scripts/make_model_refs.py
 echo "==> cargo fmt --check"
 cargo fmt --check
 echo "==> cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --all-targets --features cuda -- -D warnings
 echo "==> cargo test"
 cargo test --locked

@@ -7,7 +7,8 @@ use jiff::{tz::TimeZone, Timestamp};
 
 use crate::fuse::FuseSettings;
 use crate::media::DecodeOptions;
-use crate::pipeline::AnalyzeOptions;
+use crate::models::Device;
+use crate::pipeline::{AnalyzeOptions, ModelOptions};
 use crate::select::SelectSettings;
 use crate::timelines::{Lexicon, ReadContext};
 
@@ -47,6 +48,21 @@ pub enum Command {
     Run(RunArgs),
     /// Read comment/order exports alone: what was read, skipped, left out, flagged as spam.
     Timelines(TimelinesArgs),
+    /// List the pretrained models: file, provenance, licence, checksum status, runtime.
+    Models(ModelsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// Folder with the model files and their spec files (default: models/).
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    /// ONNX Runtime library to check (default: $ORT_DYLIB_PATH, then .local/onnxruntime/).
+    #[arg(long, value_name = "FILE")]
+    pub ort_lib: Option<PathBuf>,
+    /// Device to check.
+    #[arg(long, value_enum, default_value_t = Device::Auto)]
+    pub device: Device,
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +157,21 @@ pub struct AnalyzeArgs {
     /// Stop at the first malformed export row instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+    /// Skip the pretrained models (speech, audio events, faces): cheap signals only.
+    #[arg(long)]
+    pub no_models: bool,
+    /// Where the models run. `cuda` that cannot be used is an error, never a CPU fallback.
+    #[arg(long, value_enum, default_value_t = Device::Auto)]
+    pub device: Device,
+    /// ONNX Runtime library (default: $ORT_DYLIB_PATH, then .local/onnxruntime/ from set-up).
+    #[arg(long, value_name = "FILE")]
+    pub ort_lib: Option<PathBuf>,
+    /// Folder with the model files and their spec files (default: models/).
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    /// Frames per second given to the face model.
+    #[arg(long, default_value_t = 0.5)]
+    pub face_fps: f64,
     /// Analysis frames per second (upper bound).
     #[arg(long, default_value_t = 2.0)]
     pub sample_fps: f64,
@@ -186,6 +217,9 @@ impl AnalyzeArgs {
     pub fn to_options(&self) -> Result<AnalyzeOptions, crate::Error> {
         let start = parse_start(self.start.as_deref())?;
         let tz = parse_tz(&self.tz)?;
+        if !(self.face_fps > 0.0 && self.face_fps <= 30.0) {
+            return Err(UsageError("--face-fps must be in (0, 30]".into()).into());
+        }
         if !(self.sample_fps > 0.0 && self.sample_fps <= 60.0) {
             return Err(UsageError("--sample-fps must be in (0, 60]".into()).into());
         }
@@ -209,6 +243,14 @@ impl AnalyzeArgs {
             },
             lexicon,
             strict: self.strict,
+            models: ModelOptions {
+                enabled: !self.no_models,
+                ort_lib: self.ort_lib.clone(),
+                device: self.device,
+                dir: self.models.clone(),
+                face_fps: self.face_fps,
+                ..ModelOptions::default()
+            },
             fuse: FuseSettings::default(),
             select: SelectSettings {
                 top: self.highlights,

@@ -9,6 +9,8 @@ pub enum Error {
     #[error(transparent)]
     Timeline(#[from] crate::timelines::TimelineError),
     #[error(transparent)]
+    Model(#[from] crate::models::ModelError),
+    #[error(transparent)]
     Cut(#[from] crate::cut::CutError),
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
@@ -16,6 +18,15 @@ pub enum Error {
     Usage(#[from] crate::cli::UsageError),
     #[error("{path}: {message}")]
     Input { path: PathBuf, message: String },
+}
+
+impl From<crate::signals::SignalError> for Error {
+    fn from(e: crate::signals::SignalError) -> Self {
+        match e {
+            crate::signals::SignalError::Media(e) => Self::Media(e),
+            crate::signals::SignalError::Model(e) => Self::Model(e),
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

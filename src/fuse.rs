@@ -59,6 +59,15 @@ impl Default for FuseSettings {
             signals: vec![
                 spec("loudness", "loudness_momentary", 0.25, 0.0, 3.0, 1.5, -70.0),
                 spec("motion", "motion", 0.25, 0.0, 3.0, 0.004, 0.0),
+                spec(
+                    "audio_events",
+                    "audio_excitement",
+                    0.15,
+                    0.0,
+                    3.0,
+                    0.05,
+                    0.0,
+                ),
                 discounted(
                     spec("comments", "comment_users", 0.3, 3.0, 5.0, 1.0, 0.0),
                     "spam",

@@ -11,6 +11,7 @@ pub mod error;
 pub mod fsutil;
 pub mod fuse;
 pub mod media;
+pub mod models;
 pub mod pipeline;
 pub mod report;
 pub mod select;

@@ -101,6 +101,17 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Models(args) => {
+            bar.finish_and_clear();
+            let ok = livecut::models::status::print_status(
+                args.models.as_deref(),
+                args.ort_lib.as_deref(),
+                args.device,
+            );
+            if !ok {
+                anyhow::bail!("some models or the runtime are not usable (see above)");
+            }
+        }
         Command::Timelines(args) => {
             let (ctx, lexicon) = args.to_context()?;
             let (tracks, reports) = pipeline::read_timelines(

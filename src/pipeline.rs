@@ -12,9 +12,10 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::fuse::{fuse, FuseSettings};
 use crate::media::{self, DecodeOptions, MediaInfo};
+use crate::models::{self, Device, ModelDir, Runtime};
 use crate::report::{self, HighlightsFile, Manifest, ManifestClip, SignalsFile};
 use crate::select::{select, SelectSettings};
-use crate::signals::{self, SignalSet};
+use crate::signals::{self, ModelSet, SignalSet};
 use crate::timelines::{
     self, CommentAggregator, Lexicon, OrderAggregator, ParseReport, ReadContext,
 };
@@ -36,6 +37,74 @@ pub struct AnalyzeOptions {
     pub strict: bool,
     pub fuse: FuseSettings,
     pub select: SelectSettings,
+    pub models: ModelOptions,
+}
+
+/// Which pretrained models run and where.
+#[derive(Debug, Clone)]
+pub struct ModelOptions {
+    /// False with `--no-models`: cheap signals only.
+    pub enabled: bool,
+    pub ort_lib: Option<PathBuf>,
+    pub device: Device,
+    pub dir: Option<PathBuf>,
+    /// Intra-op threads per model session.
+    pub threads: usize,
+    /// Frames per second given to the face model.
+    pub face_fps: f64,
+    /// Longer side of those frames, pixels.
+    pub face_max_side: u32,
+}
+
+impl Default for ModelOptions {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            ort_lib: None,
+            device: Device::Auto,
+            dir: None,
+            threads: 1,
+            face_fps: 0.5,
+            face_max_side: 320,
+        }
+    }
+}
+
+/// What the models part of an analysis was (recorded in highlights.json).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct ModelsUsed {
+    pub enabled: bool,
+    pub device: Option<String>,
+    pub runtime: Option<PathBuf>,
+    /// `name==sha256` of every model that ran.
+    pub models: Vec<String>,
+}
+
+/// Load ONNX Runtime and the models, or nothing with `--no-models`.
+pub fn load_models(opts: &ModelOptions) -> Result<(ModelSet, ModelsUsed)> {
+    if !opts.enabled {
+        return Ok((ModelSet::default(), ModelsUsed::default()));
+    }
+    let rt = Runtime::init(opts.ort_lib.as_deref(), opts.device, opts.threads)?;
+    let dir = ModelDir::locate(opts.dir.as_deref());
+    let mut used = ModelsUsed {
+        enabled: true,
+        device: Some(format!("{:?}", rt.device).to_lowercase()),
+        runtime: Some(rt.library.clone()),
+        models: Vec::new(),
+    };
+    for name in [models::vad::NAME, models::yamnet::NAME, models::faces::NAME] {
+        let spec = dir.spec(name)?;
+        used.models.push(format!("{}=={}", spec.name, spec.sha256));
+    }
+    let set = ModelSet {
+        vad: Some(models::vad::Vad::new(&rt, &dir)?),
+        yamnet: Some(models::yamnet::Yamnet::new(&rt, &dir)?),
+        faces: Some(models::faces::FaceDetector::new(&rt, &dir)?),
+        face_max_side: opts.face_max_side,
+        seconds: Default::default(),
+    };
+    Ok((set, used))
 }
 
 /// Progress reports from the library; the binary draws them.
@@ -102,7 +171,19 @@ pub fn analyze(
 
     let dir = recording_dir(&opts.out_dir, recording);
     let signals_path = dir.join(report::SIGNALS_FILE);
-    let key = cache_key(&info, &opts.decode);
+    let mut decode = opts.decode.clone();
+    if opts.models.enabled {
+        decode.rgb_width = Some(opts.models.face_max_side);
+        decode.rgb_fps = opts.models.face_fps;
+    }
+    let (mut model_set, models_used) = load_models(&opts.models)?;
+    if !opts.models.enabled {
+        warnings.push(format!(
+            "{}: models disabled (--no-models): loudness, motion, comments and orders only",
+            recording.display()
+        ));
+    }
+    let key = cache_key(&info, &decode, &models_used);
     let cached = report::read_signals(&signals_path).filter(|s| s.cache_key == key);
     let reused_cache = cached.is_some();
     let (media_tracks, decode_stats) = match cached {
@@ -114,7 +195,7 @@ pub fn analyze(
             progress(Progress::Stage("decode"));
             let total_s = info.duration_s;
             let on_media = |done_s: f64| progress(Progress::Media { done_s, total_s });
-            signals::extract_media_tracks(&info, &opts.decode, &on_media)?
+            signals::extract_media_tracks(&info, &decode, &mut model_set, &on_media)?
         }
     };
     let mut analysed_until_s = info.duration_s;
@@ -152,8 +233,12 @@ pub fn analyze(
     let curve = fuse(&all, analysed_until_s, &opts.fuse);
     let highlights = select(&curve, analysed_until_s, &opts.select);
 
+    for (name, secs) in &model_set.seconds {
+        tracing::info!("{name}: {secs:.2} s");
+    }
     let signals_file = SignalsFile {
         schema_version: report::SCHEMA_VERSION,
+        model_seconds: model_set.seconds.clone(),
         cache_key: key,
         decode: decode_stats,
         media: media_tracks,
@@ -165,6 +250,7 @@ pub fn analyze(
         generator: report::generator(),
         source: info,
         analysed_until_s,
+        models: models_used,
         timelines: reports,
         warnings,
         highlights,
@@ -210,7 +296,7 @@ pub fn read_timelines(
 }
 
 /// Identity of the input file and the settings that shape the media tracks.
-fn cache_key(info: &MediaInfo, decode: &DecodeOptions) -> String {
+fn cache_key(info: &MediaInfo, decode: &DecodeOptions, models: &ModelsUsed) -> String {
     let modified = std::fs::metadata(&info.path)
         .and_then(|m| m.modified())
         .ok()
@@ -219,14 +305,17 @@ fn cache_key(info: &MediaInfo, decode: &DecodeOptions) -> String {
         .unwrap_or(0);
     let mut h = Sha256::new();
     h.update(format!(
-        "{}|{}|{}|{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}|{}|{}|{:?}|{}|{:?}",
         env!("CARGO_PKG_VERSION"),
         info.path.display(),
         info.size_bytes,
         modified,
         decode.sample_fps,
         decode.keyframes_only,
-        decode.analysis_width
+        decode.analysis_width,
+        decode.rgb_width,
+        decode.rgb_fps,
+        models.models
     ));
     crate::fsutil::hex(&h.finalize())
 }

@@ -11,7 +11,7 @@ use common::*;
 use serde_json::Value;
 
 const GOP_S: f64 = 2.0; // make_demo.py encodes with a 2 s GOP
-const SIGNALS: &[&str] = &["loudness", "motion", "comments", "orders"];
+const SIGNALS: &[&str] = &["loudness", "motion", "audio_events", "comments", "orders"];
 
 fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))

@@ -118,7 +118,7 @@ pub fn stream_copy(info: &MediaInfo, span: Span, dest: &Path) -> Result<ClipFile
     }
 
     if let Some(created) = info.creation_time {
-        let at = created + jiff::SignedDuration::from_secs_f64(clip_start);
+        let at = created + jiff::SignedDuration::try_from_secs_f64(clip_start).unwrap_or_default();
         let mut meta = ffmpeg::Dictionary::new();
         meta.set(
             "creation_time",

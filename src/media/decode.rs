@@ -25,6 +25,9 @@ pub struct DecodeOptions {
     pub analysis_width: u32,
     /// Decoder threads (0 = FFmpeg's choice).
     pub threads: usize,
+    /// Also send RGB frames this wide (for the vision models), at most `rgb_fps` per second.
+    pub rgb_width: Option<u32>,
+    pub rgb_fps: f64,
 }
 
 impl Default for DecodeOptions {
@@ -34,6 +37,8 @@ impl Default for DecodeOptions {
             keyframes_only: false,
             analysis_width: 160,
             threads: 0,
+            rgb_width: None,
+            rgb_fps: 0.5,
         }
     }
 }
@@ -54,9 +59,19 @@ pub struct AudioBlock {
     pub samples: Vec<f32>,
 }
 
+/// A downscaled RGB24 frame (tightly packed) at presentation time `t` (seconds).
+#[derive(Debug, Clone)]
+pub struct RgbFrame {
+    pub t: f64,
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<u8>,
+}
+
 #[derive(Debug)]
 pub enum DecodeEvent {
     Video(GrayFrame),
+    Rgb(RgbFrame),
     Audio(AudioBlock),
 }
 
@@ -110,7 +125,9 @@ struct Decoder {
     video_tb: TimeBase,
     video: ffmpeg::decoder::Video,
     scaler: Option<(scaling::Context, (Pixel, u32, u32))>,
+    rgb_scaler: Option<(scaling::Context, (Pixel, u32, u32))>,
     next_sample_t: f64,
+    next_rgb_t: f64,
     audio_index: usize,
     audio_tb: TimeBase,
     audio: ffmpeg::decoder::Audio,
@@ -166,7 +183,9 @@ impl Decoder {
             video_tb: vinfo.time_base,
             video,
             scaler: None,
+            rgb_scaler: None,
             next_sample_t: f64::NEG_INFINITY,
+            next_rgb_t: f64::NEG_INFINITY,
             audio_index: ainfo.index,
             audio_tb: ainfo.time_base,
             audio,
@@ -250,6 +269,15 @@ impl Decoder {
             // Next sample on the regular grid after t (keeps the rate steady even when
             // frame times jitter).
             self.next_sample_t = ((t / step).floor() + 1.0) * step;
+            if self.opts.rgb_width.is_some() && t + 1e-6 >= self.next_rgb_t {
+                let step = 1.0 / self.opts.rgb_fps.max(0.001);
+                self.next_rgb_t = ((t / step).floor() + 1.0) * step;
+                if let Some(rgb) = self.scale_to_rgb(&decoded, t) {
+                    if tx.send(DecodeEvent::Rgb(rgb)).is_err() {
+                        return false;
+                    }
+                }
+            }
             match self.scale_to_gray(&decoded, t) {
                 Some(gray) => {
                     self.stats.video_frames_sent += 1;
@@ -296,6 +324,47 @@ impl Decoder {
             data.extend_from_slice(&plane[row * stride..row * stride + w]);
         }
         Some(GrayFrame {
+            t,
+            width: w as u32,
+            height: h as u32,
+            data,
+        })
+    }
+
+    fn scale_to_rgb(&mut self, src: &frame::Video, t: f64) -> Option<RgbFrame> {
+        let width = self.opts.rgb_width?;
+        let key = (src.format(), src.width(), src.height());
+        if src.width() == 0 || src.height() == 0 {
+            return None;
+        }
+        let out_w = width.min(src.width()).max(16) & !1;
+        let out_h = ((u64::from(out_w) * u64::from(src.height()) / u64::from(src.width())) as u32)
+            .max(2)
+            & !1;
+        if self.rgb_scaler.as_ref().map(|(_, k)| *k) != Some(key) {
+            let ctx = scaling::Context::get(
+                src.format(),
+                src.width(),
+                src.height(),
+                Pixel::RGB24,
+                out_w,
+                out_h,
+                scaling::Flags::BILINEAR,
+            )
+            .ok()?;
+            self.rgb_scaler = Some((ctx, key));
+        }
+        let (scaler, _) = self.rgb_scaler.as_mut()?;
+        let mut out = frame::Video::empty();
+        scaler.run(src, &mut out).ok()?;
+        let (w, h) = (out.width() as usize, out.height() as usize);
+        let stride = out.stride(0);
+        let plane = out.data(0);
+        let mut data = Vec::with_capacity(w * h * 3);
+        for row in 0..h {
+            data.extend_from_slice(&plane[row * stride..row * stride + w * 3]);
+        }
+        Some(RgbFrame {
             t,
             width: w as u32,
             height: h as u32,

@@ -7,7 +7,9 @@ mod decode;
 mod ffi;
 mod probe;
 
-pub use decode::{spawn_decoder, AudioBlock, DecodeEvent, DecodeOptions, DecodeStats, GrayFrame};
+pub use decode::{
+    spawn_decoder, AudioBlock, DecodeEvent, DecodeOptions, DecodeStats, GrayFrame, RgbFrame,
+};
 pub use ffi::clear_codec_tag;
 pub use probe::{open_input, probe, AudioInfo, MediaInfo, VideoInfo};
 

@@ -54,6 +54,9 @@ pub struct HighlightsFile {
     /// Seconds of the recording that could be decoded (less than the duration when the
     /// file is truncated).
     pub analysed_until_s: f64,
+    /// Which pretrained models ran (enabled = false with `--no-models`).
+    #[serde(default)]
+    pub models: crate::pipeline::ModelsUsed,
     pub timelines: Vec<ParseReport>,
     pub warnings: Vec<String>,
     pub highlights: Vec<Highlight>,
@@ -66,6 +69,9 @@ pub struct SignalsFile {
     pub schema_version: u32,
     pub cache_key: String,
     pub decode: DecodeStats,
+    /// Seconds each model took in this analysis (empty when the cache was used).
+    #[serde(default)]
+    pub model_seconds: std::collections::BTreeMap<String, f64>,
     pub media: SignalSet,
     pub timelines: SignalSet,
 }

@@ -4,14 +4,17 @@
 //! first presentation time). Tracks are resampled onto the fusion grid only in `fuse`.
 
 mod loudness;
+mod models;
 mod motion;
 
 pub use loudness::LoudnessMeter;
+pub use models::{ModelSet, ModelTracks};
 pub use motion::MotionMeter;
 
 use serde::{Deserialize, Serialize};
 
 use crate::media::{DecodeEvent, DecodeOptions, DecodeStats, MediaError, MediaInfo};
+use crate::models::ModelError;
 
 /// One named, time-aligned signal.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -21,7 +24,15 @@ pub struct Track {
     pub description: String,
     /// Sample times in seconds; one per value.
     pub times_s: Vec<f64>,
+    /// Values; NaN (written as JSON `null`) where there is nothing to measure.
+    #[serde(deserialize_with = "nan_from_null")]
     pub values: Vec<f32>,
+}
+
+/// JSON has no NaN: serde_json writes it as `null`; read `null` back as NaN.
+fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
+    let v: Vec<Option<f32>> = Deserialize::deserialize(d)?;
+    Ok(v.into_iter().map(|x| x.unwrap_or(f32::NAN)).collect())
 }
 
 impl Track {
@@ -95,15 +106,31 @@ impl SignalSet {
 /// Progress of a long step, in seconds of media processed.
 pub type ProgressFn<'a> = &'a (dyn Fn(f64) + Sync);
 
-/// Decode `info` and compute the media tracks (loudness, motion) in one streaming pass.
+/// Why extracting media tracks failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignalError {
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+/// Decode `info` and compute the media tracks (loudness, motion, and the tracks of the
+/// models in `models`) in one streaming pass.
 pub fn extract_media_tracks(
     info: &MediaInfo,
     opts: &DecodeOptions,
+    models: &mut ModelSet,
     progress: ProgressFn<'_>,
-) -> Result<(SignalSet, DecodeStats), MediaError> {
-    let (rx, handle) = crate::media::spawn_decoder(info, opts.clone());
+) -> Result<(SignalSet, DecodeStats), SignalError> {
+    let mut opts = opts.clone();
+    if models.faces.is_none() {
+        opts.rgb_width = None;
+    }
+    let (rx, handle) = crate::media::spawn_decoder(info, opts);
     let mut loud = LoudnessMeter::new();
     let mut motion = MotionMeter::new();
+    let mut model_tracks = ModelTracks::new();
     let mut last_report = 0.0;
     for event in rx.iter() {
         let t = match event {
@@ -111,8 +138,13 @@ pub fn extract_media_tracks(
                 motion.push(&frame);
                 frame.t
             }
+            DecodeEvent::Rgb(frame) => {
+                model_tracks.push_frame(models, &frame)?;
+                frame.t
+            }
             DecodeEvent::Audio(block) => {
                 loud.push(&block);
+                model_tracks.push_audio(models, &block)?;
                 block.t
             }
         };
@@ -132,5 +164,25 @@ pub fn extract_media_tracks(
         set.insert(track);
     }
     set.insert(motion.finish());
+    for track in model_tracks.finish(models) {
+        set.insert(track);
+    }
     Ok((set, stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nan_values_survive_a_json_round_trip() {
+        let mut t = Track::new("face_cx", "fraction", "");
+        t.push(0.0, 0.5);
+        t.push(1.0, f32::NAN);
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.contains("null"));
+        let back: Track = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.values[0], 0.5);
+        assert!(back.values[1].is_nan());
+    }
 }

@@ -63,7 +63,8 @@ pub fn parse_instant(raw: &str, tz: &TimeZone) -> Result<(Timestamp, bool), Stri
         let v: f64 = s.parse().map_err(|_| format!("bad epoch time {s:?}"))?;
         // Epoch milliseconds are 13 digits for any date after 2001.
         let secs = if v > 1e11 { v / 1000.0 } else { v };
-        let ts = Timestamp::from_duration(jiff::SignedDuration::from_secs_f64(secs))
+        let ts = jiff::SignedDuration::try_from_secs_f64(secs)
+            .and_then(Timestamp::from_duration)
             .map_err(|e| format!("bad epoch time {s:?}: {e}"))?;
         return Ok((ts, false));
     }
@@ -140,5 +141,8 @@ mod tests {
         }
         assert!(parse_row_time("yesterday", &tz()).is_err());
         assert!(parse_row_time("NaN", &tz()).is_err());
+        // Found by fuzzing: an absurd epoch value is an error, not a panic.
+        assert!(parse_row_time("53213761222222222222222222222990", &tz()).is_err());
+        assert!(parse_instant("1e400", &tz()).is_err());
     }
 }

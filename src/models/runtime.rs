@@ -1,0 +1,190 @@
+//! ONNX Runtime, loaded at run time (`ort` with `load-dynamic`): finding the library,
+//! choosing the device, and building one session per model per worker.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ort::session::{builder::GraphOptimizationLevel, Session};
+
+use super::ModelError;
+
+/// Where models run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Device {
+    /// CUDA when this build and machine support it, else CPU (the log says which).
+    #[default]
+    Auto,
+    Cpu,
+    /// CUDA or an error: never a silent CPU fallback.
+    Cuda,
+}
+
+/// ONNX Runtime allows exactly one environment per process (and `ort` refuses a second
+/// one even after the first is dropped), so the environment is shared by every
+/// [`Runtime`] of the process. This is the one piece of process-wide state in livecut,
+/// imposed by the library it wraps.
+static ENVIRONMENT: Mutex<Option<(ort::environment::Environment, PathBuf)>> = Mutex::new(None);
+
+/// The process's ONNX Runtime environment, loading `library` on first use.
+fn environment(library: &Path) -> Result<ort::environment::Environment, ModelError> {
+    let mut slot = ENVIRONMENT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((env, loaded)) = slot.as_ref() {
+        if loaded != library {
+            return Err(ModelError::Runtime {
+                path: library.to_path_buf(),
+                message: format!(
+                    "this process already loaded ONNX Runtime from {}",
+                    loaded.display()
+                ),
+            });
+        }
+        return Ok(env.clone());
+    }
+    let runtime_err = |message: String| ModelError::Runtime {
+        path: library.to_path_buf(),
+        message,
+    };
+    let env = ort::init_from(library)
+        .map_err(|e| runtime_err(e.to_string()))?
+        .with_name("livecut")
+        .build()
+        .map_err(|e| runtime_err(e.to_string()))?;
+    *slot = Some((env.clone(), library.to_path_buf()));
+    Ok(env)
+}
+
+/// A loaded ONNX Runtime and the device its sessions run on. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    env: ort::environment::Environment,
+    /// The library that was loaded.
+    pub library: PathBuf,
+    /// The device sessions are built for (never `Auto`).
+    pub device: Device,
+    /// Intra-op threads per session.
+    pub threads: usize,
+}
+
+/// The library to load: `--ort-lib`, then `ORT_DYLIB_PATH`, then the copy set-up puts in
+/// `.local/onnxruntime/` of the repository the binary was built in, then `./.local/…`.
+pub fn find_library(explicit: Option<&Path>) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
+        return PathBuf::from(p);
+    }
+    const LOCAL: &str = ".local/onnxruntime/libonnxruntime.so";
+    let candidates = [
+        std::env::current_exe().ok().and_then(|exe| {
+            exe.parent()?
+                .parent()?
+                .parent()
+                .map(|root| root.join(LOCAL))
+        }),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(LOCAL)),
+        std::env::current_dir().ok().map(|d| d.join(LOCAL)),
+    ];
+    candidates
+        .iter()
+        .flatten()
+        .find(|c| c.is_file())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from(LOCAL))
+}
+
+impl Runtime {
+    /// Load ONNX Runtime and settle the device.
+    pub fn init(
+        library: Option<&Path>,
+        device: Device,
+        threads: usize,
+    ) -> Result<Self, ModelError> {
+        let library = find_library(library);
+        let library = std::fs::canonicalize(&library).unwrap_or(library);
+        if !library.is_file() {
+            return Err(ModelError::Runtime {
+                path: library,
+                message: "no such file".into(),
+            });
+        }
+        let env = environment(&library)?;
+        let mut rt = Self {
+            env,
+            library,
+            device: Device::Cpu,
+            threads: threads.max(1),
+        };
+        rt.device = match device {
+            Device::Cpu => Device::Cpu,
+            Device::Cuda => {
+                rt.check_cuda()?;
+                Device::Cuda
+            }
+            Device::Auto => match rt.check_cuda() {
+                Ok(()) => Device::Cuda,
+                Err(e) => {
+                    tracing::info!("models run on the CPU ({e})");
+                    Device::Cpu
+                }
+            },
+        };
+        tracing::info!(
+            "ONNX Runtime {} on {:?} ({} threads per session)",
+            rt.library.display(),
+            rt.device,
+            rt.threads
+        );
+        Ok(rt)
+    }
+
+    #[cfg(feature = "cuda")]
+    fn check_cuda(&self) -> Result<(), ModelError> {
+        use ort::ep::ExecutionProvider;
+        match ort::ep::CUDA::is_available() {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(ModelError::Cuda(format!(
+                "the ONNX Runtime at {} has no CUDA execution provider (use the onnxruntime-gpu \
+                 library with --ort-lib)",
+                self.library.display()
+            ))),
+            Err(e) => Err(ModelError::Cuda(e.to_string())),
+        }
+    }
+
+    #[cfg(not(feature = "cuda"))]
+    fn check_cuda(&self) -> Result<(), ModelError> {
+        Err(ModelError::Cuda(
+            "this livecut was built without CUDA support (cargo build --features cuda)".into(),
+        ))
+    }
+
+    /// A session for `model` on the runtime's device. CUDA registration errors are errors,
+    /// never a silent CPU fallback.
+    pub fn session(&self, name: &str, model: &Path) -> Result<Session, ModelError> {
+        let err = |e: String| ModelError::inference(name, format!("{}: {e}", model.display()));
+        let builder = Session::builder(&self.env)
+            .map_err(|e| err(e.to_string()))?
+            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .map_err(|e| err(e.to_string()))?
+            .with_intra_threads(self.threads)
+            .map_err(|e| err(e.to_string()))?
+            .with_inter_threads(1)
+            .map_err(|e| err(e.to_string()))?;
+        #[cfg(feature = "cuda")]
+        let builder = if self.device == Device::Cuda {
+            builder
+                .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
+                .map_err(|e| err(e.to_string()))?
+        } else {
+            builder
+        };
+        let mut builder = builder;
+        builder
+            .commit_from_file(model)
+            .map_err(|e| err(e.to_string()))
+    }
+}

@@ -1,0 +1,230 @@
+//! Tracks from the pretrained models, computed while the recording streams past: speech
+//! probability (Silero VAD), audio events (YAMNet) and faces (CenterFace).
+
+use super::Track;
+use crate::media::{AudioBlock, RgbFrame};
+use crate::models::faces::{Face, FaceDetector};
+use crate::models::vad::{self, Vad};
+use crate::models::yamnet::{self, Yamnet};
+use crate::models::ModelError;
+
+/// The loaded models; any of them may be absent (`--no-models`).
+#[derive(Debug, Default)]
+pub struct ModelSet {
+    pub vad: Option<Vad>,
+    pub yamnet: Option<Yamnet>,
+    pub faces: Option<FaceDetector>,
+    /// Longer side of the frames given to the face model, pixels.
+    pub face_max_side: u32,
+    /// Seconds spent in each model (pre/post-processing included), for benchmarks.
+    pub seconds: std::collections::BTreeMap<String, f64>,
+}
+
+impl ModelSet {
+    fn time(&mut self, name: &str, since: std::time::Instant) {
+        *self.seconds.entry(name.to_string()).or_default() += since.elapsed().as_secs_f64();
+    }
+}
+
+impl ModelSet {
+    pub fn is_empty(&self) -> bool {
+        self.vad.is_none() && self.yamnet.is_none() && self.faces.is_none()
+    }
+
+    /// Names of the models that will run.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.vad.is_some() {
+            v.push(vad::NAME);
+        }
+        if self.yamnet.is_some() {
+            v.push(yamnet::NAME);
+        }
+        if self.faces.is_some() {
+            v.push(crate::models::faces::NAME);
+        }
+        v
+    }
+}
+
+/// YAMNet classes whose probability marks an excited audience or host.
+const EXCITED: &[&str] = &[
+    "shout",
+    "yell",
+    "laughter",
+    "giggle",
+    "belly_laugh",
+    "clapping",
+    "cheering",
+    "applause",
+    "crowd",
+];
+
+/// Accumulates model tracks for one recording.
+#[derive(Debug)]
+pub struct ModelTracks {
+    audio_t0: Option<f64>,
+    vad_chunks: usize,
+    patches: usize,
+    speech: Track,
+    events: Vec<Track>,
+    excitement: Track,
+    face_count: Track,
+    face_score: Track,
+    face_boxes: [Track; 4],
+}
+
+impl Default for ModelTracks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ModelTracks {
+    pub fn new() -> Self {
+        let face_box = |name: &str, what: &str| {
+            Track::new(
+                name,
+                "fraction",
+                &format!("{what} of the largest face, as a fraction of the frame (NaN: no face)"),
+            )
+        };
+        Self {
+            audio_t0: None,
+            vad_chunks: 0,
+            patches: 0,
+            speech: Track::new(
+                "speech",
+                "probability",
+                "Silero VAD v6 speech probability per 32 ms chunk (stamped at the chunk centre)",
+            ),
+            events: yamnet::KEPT
+                .iter()
+                .map(|(i, name)| {
+                    Track::new(
+                        &format!("audio_{name}"),
+                        "probability",
+                        &format!(
+                            "YAMNet probability of AudioSet class {i} ({name}) per 0.975 s patch \
+                             every 0.48 s (stamped at the patch centre)"
+                        ),
+                    )
+                })
+                .collect(),
+            excitement: Track::new(
+                "audio_excitement",
+                "probability",
+                "largest YAMNet probability among shout, yell, laughter, giggle, belly laugh, \
+                 clapping, cheering, applause and crowd, per patch",
+            ),
+            face_count: Track::new(
+                "face_count",
+                "faces",
+                "CenterFace detections (score ≥ 0.5) per analysed frame",
+            ),
+            face_score: Track::new(
+                "face_score",
+                "probability",
+                "best CenterFace score per analysed frame (0: none)",
+            ),
+            face_boxes: [
+                face_box("face_cx", "horizontal centre"),
+                face_box("face_cy", "vertical centre"),
+                face_box("face_w", "width"),
+                face_box("face_h", "height"),
+            ],
+        }
+    }
+
+    pub fn push_audio(
+        &mut self,
+        models: &mut ModelSet,
+        block: &AudioBlock,
+    ) -> Result<(), ModelError> {
+        let t0 = *self.audio_t0.get_or_insert(block.t);
+        let start = std::time::Instant::now();
+        if let Some(v) = models.vad.as_mut() {
+            for p in v.push(&block.samples)? {
+                let t = t0 + (self.vad_chunks as f64 + 0.5) * vad::STEP_S;
+                self.speech.push(t, p);
+                self.vad_chunks += 1;
+            }
+            models.time(vad::NAME, start);
+        }
+        let start = std::time::Instant::now();
+        if let Some(y) = models.yamnet.as_mut() {
+            let patches = y.front.push(&block.samples);
+            if !patches.is_empty() {
+                for scores in y.scores(&patches)? {
+                    let t = t0
+                        + self.patches as f64 * yamnet::PATCH_STEP_S
+                        + yamnet::PATCH_SPAN_S / 2.0;
+                    let mut excited = 0f32;
+                    for (track, (idx, name)) in self.events.iter_mut().zip(yamnet::KEPT) {
+                        let p = scores.get(*idx).copied().unwrap_or(0.0);
+                        track.push(t, p);
+                        if EXCITED.contains(name) {
+                            excited = excited.max(p);
+                        }
+                    }
+                    self.excitement.push(t, excited);
+                    self.patches += 1;
+                }
+            }
+            models.time(yamnet::NAME, start);
+        }
+        Ok(())
+    }
+
+    pub fn push_frame(
+        &mut self,
+        models: &mut ModelSet,
+        frame: &RgbFrame,
+    ) -> Result<(), ModelError> {
+        let Some(det) = models.faces.as_mut() else {
+            return Ok(());
+        };
+        let start = std::time::Instant::now();
+        let faces = det.detect(&frame.data, frame.width, frame.height, models.face_max_side)?;
+        models.time(crate::models::faces::NAME, start);
+        self.face_count.push(frame.t, faces.len() as f32);
+        self.face_score
+            .push(frame.t, faces.iter().map(|f| f.score).fold(0.0, f32::max));
+        let largest = faces
+            .iter()
+            .copied()
+            .max_by(|a, b| a.area().total_cmp(&b.area()));
+        let (w, h) = (frame.width as f32, frame.height as f32);
+        let values = match largest {
+            Some(Face { x1, y1, x2, y2, .. }) => [
+                (x1 + x2) / 2.0 / w,
+                (y1 + y2) / 2.0 / h,
+                (x2 - x1) / w,
+                (y2 - y1) / h,
+            ],
+            None => [f32::NAN; 4],
+        };
+        for (track, v) in self.face_boxes.iter_mut().zip(values) {
+            track.push(frame.t, v);
+        }
+        Ok(())
+    }
+
+    /// The tracks of the models that ran.
+    pub fn finish(self, models: &ModelSet) -> Vec<Track> {
+        let mut out = Vec::new();
+        if models.vad.is_some() {
+            out.push(self.speech);
+        }
+        if models.yamnet.is_some() {
+            out.extend(self.events);
+            out.push(self.excitement);
+        }
+        if models.faces.is_some() {
+            out.push(self.face_count);
+            out.push(self.face_score);
+            out.extend(self.face_boxes);
+        }
+        out
+    }
+}

@@ -1,0 +1,199 @@
+//! The pretrained models on real input (Debian's alsa-utils speech, espeak-ng Mandarin,
+//! synthesised music, scikit-image's photos, a rendered CJK card), compared with the same
+//! models run by the `onnxruntime` Python package with independent numpy preprocessing
+//! (`scripts/make_model_refs.py` writes `models/refs/*.json`).
+
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use livecut::models::faces::FaceDetector;
+use livecut::models::vad::Vad;
+use livecut::models::yamnet::Yamnet;
+use livecut::models::{Device, ModelDir, Runtime};
+use serde_json::Value;
+
+fn models() -> PathBuf {
+    root().join("models")
+}
+
+fn runtime() -> Runtime {
+    Runtime::init(None, Device::Cpu, 1).expect("ONNX Runtime from scripts/install-deps.sh")
+}
+
+fn refs(name: &str) -> Value {
+    read_json(&models().join("refs").join(format!("{name}.json")))
+}
+
+/// 16-bit PCM mono WAV → f32 in -1..1 (the inputs are written by make_model_refs.py).
+fn wav(name: &str) -> Vec<f32> {
+    let bytes = std::fs::read(models().join("inputs").join(name)).unwrap();
+    let mut i = 12;
+    while i + 8 <= bytes.len() {
+        let id = &bytes[i..i + 4];
+        let len = u32::from_le_bytes(bytes[i + 4..i + 8].try_into().unwrap()) as usize;
+        if id == b"data" {
+            return bytes[i + 8..(i + 8 + len).min(bytes.len())]
+                .chunks_exact(2)
+                .map(|c| f32::from(i16::from_le_bytes([c[0], c[1]])) / 32768.0)
+                .collect();
+        }
+        i += 8 + len + (len & 1);
+    }
+    panic!("{name}: no data chunk");
+}
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn silero_vad_marks_speech_and_matches_python() {
+    let rt = runtime();
+    let dir = ModelDir::locate(Some(&models()));
+    let r = refs("silero_vad");
+    for (file, min_speech, max_speech) in [
+        ("speech_en.wav", 0.6, 1.0),
+        ("speech_cmn.wav", 0.8, 1.0),
+        ("music.wav", 0.0, 0.05),
+        ("silence.wav", 0.0, 0.0),
+        ("noise.wav", 0.0, 0.05),
+    ] {
+        let mut vad = Vad::new(&rt, &dir).unwrap();
+        let samples = wav(file);
+        // Feed in uneven blocks, as the decoder does.
+        let mut probs = Vec::new();
+        for block in samples.chunks(1000) {
+            probs.extend(vad.push(block).unwrap());
+        }
+        let want = floats(&r["files"][file]["probabilities"]);
+        let diff = max_abs_diff(&probs, &want);
+        let speech = probs.iter().filter(|&&p| p > 0.5).count() as f64 / probs.len() as f64;
+        eprintln!(
+            "vad {file}: {} chunks, speech share {speech:.3}, max |rust - python| {diff:.2e}",
+            probs.len()
+        );
+        assert!(diff < 1e-4, "{file}: {diff}");
+        assert!(
+            (min_speech..=max_speech).contains(&speech),
+            "{file}: {speech}"
+        );
+    }
+}
+
+#[test]
+fn yamnet_front_end_and_scores_match_python() {
+    let rt = runtime();
+    let dir = ModelDir::locate(Some(&models()));
+    let r = refs("yamnet");
+    for (file, top) in [
+        ("speech_en.wav", 0usize),
+        ("speech_cmn.wav", 0),
+        ("music.wav", 132),
+        ("silence.wav", 494),
+    ] {
+        let mut y = Yamnet::new(&rt, &dir).unwrap();
+        let samples = wav(file);
+        let mut patches = Vec::new();
+        for block in samples.chunks(777) {
+            patches.extend(y.front.push(block));
+        }
+        let want = &r["files"][file];
+        assert_eq!(
+            patches.len() as u64,
+            want["patches"].as_u64().unwrap(),
+            "{file}"
+        );
+        let mel_want: Vec<f32> = want["first_patch_log_mel"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(floats)
+            .collect();
+        let mel_diff = max_abs_diff(&patches[0], &mel_want);
+        let scores = y.scores(&patches).unwrap();
+        let mut score_diff = 0f32;
+        for (got, want) in scores.iter().zip(want["scores"].as_array().unwrap()) {
+            score_diff = score_diff.max(max_abs_diff(got, &floats(want)));
+        }
+        let mean: Vec<f32> = (0..521)
+            .map(|c| scores.iter().map(|s| s[c]).sum::<f32>() / scores.len() as f32)
+            .collect();
+        let best = (0..521)
+            .max_by(|&a, &b| mean[a].total_cmp(&mean[b]))
+            .unwrap();
+        eprintln!(
+            "yamnet {file}: {} patches, top class {best} ({:.3}), max |rust - python| log-mel {mel_diff:.2e}, scores {score_diff:.2e}",
+            patches.len(),
+            mean[best]
+        );
+        assert!(mel_diff < 1e-3, "{file}: log-mel differs by {mel_diff}");
+        assert!(score_diff < 1e-3, "{file}: scores differ by {score_diff}");
+        assert_eq!(best, top, "{file}");
+    }
+}
+
+fn rgb(name: &str) -> Vec<u8> {
+    std::fs::read(models().join("inputs").join(name)).unwrap()
+}
+
+#[test]
+fn centerface_finds_the_astronaut_and_matches_python() {
+    let rt = runtime();
+    let dir = ModelDir::locate(Some(&models()));
+    let r = refs("centerface");
+    let mut det = FaceDetector::new(&rt, &dir).unwrap();
+    let faces = det.detect(&rgb("astronaut.rgb"), 512, 512, 512).unwrap();
+    assert_eq!(faces.len(), 1, "{faces:?}");
+    let want = &r["files"]["astronaut"]["faces"][0];
+    let b = floats(&want["box_xyxy"]);
+    let got = [faces[0].x1, faces[0].y1, faces[0].x2, faces[0].y2];
+    let box_diff = max_abs_diff(&got, &b);
+    let score_diff = (faces[0].score - want["score"].as_f64().unwrap() as f32).abs();
+    eprintln!("centerface astronaut: {:?}, max |rust - python| box {box_diff:.2e} px, score {score_diff:.2e}", faces[0]);
+    assert!(box_diff < 0.01 && score_diff < 1e-4);
+    // The face (by eye: the astronaut's face is around x 180–270, y 60–180 in the 512 px photo).
+    assert!(
+        faces[0].x1 > 150.0 && faces[0].x2 < 300.0 && faces[0].y1 > 30.0 && faces[0].y2 < 210.0
+    );
+    // No face in a cup of coffee (600×400 → 576×384 input).
+    let none = det.detect(&rgb("coffee.rgb"), 600, 400, 640).unwrap();
+    assert!(none.is_empty(), "{none:?}");
+}
+
+#[test]
+fn models_command_lists_every_model_as_ok() {
+    let o = run(livecut().arg("models"));
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for name in [
+        "silero_vad",
+        "yamnet",
+        "centerface",
+        "ppocrv4_det",
+        "ppocrv4_rec",
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(line.ends_with("ok"), "{line}");
+    }
+    assert!(out.contains("runtime: ONNX Runtime"), "{out}");
+    let _ = Path::new("");
+}
