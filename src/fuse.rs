@@ -68,6 +68,7 @@ impl Default for FuseSettings {
                     0.05,
                     0.0,
                 ),
+                spec("screen_text", "screen_keywords", 0.1, 0.0, 3.0, 0.5, 0.0),
                 discounted(
                     spec("comments", "comment_users", 0.3, 3.0, 5.0, 1.0, 0.0),
                     "spam",
@@ -252,6 +253,7 @@ mod tests {
         }
         let set = SignalSet {
             tracks: vec![track("comment_users", &v)],
+            ..Default::default()
         };
         let curve = fuse(&set, 300.0, &FuseSettings::default());
         // Centre of mass of the curve: the moment (150..160 s, centre 155), not the
@@ -278,7 +280,10 @@ mod tests {
             agg.push(&c);
         }
         let (tracks, _) = agg.finish();
-        let set = SignalSet { tracks };
+        let set = SignalSet {
+            tracks,
+            ..Default::default()
+        };
         let curve = fuse(&set, 300.0, &FuseSettings::default());
         let max_in = |lo: usize, hi: usize| curve.score[lo..hi].iter().cloned().fold(0.0, f64::max);
         let flood = max_in(90, 125);

@@ -93,7 +93,13 @@ pub fn load_models(opts: &ModelOptions) -> Result<(ModelSet, ModelsUsed)> {
         runtime: Some(rt.library.clone()),
         models: Vec::new(),
     };
-    for name in [models::vad::NAME, models::yamnet::NAME, models::faces::NAME] {
+    for name in [
+        models::vad::NAME,
+        models::yamnet::NAME,
+        models::faces::NAME,
+        "ppocrv4_det",
+        "ppocrv4_rec",
+    ] {
         let spec = dir.spec(name)?;
         used.models.push(format!("{}=={}", spec.name, spec.sha256));
     }
@@ -101,6 +107,7 @@ pub fn load_models(opts: &ModelOptions) -> Result<(ModelSet, ModelsUsed)> {
         vad: Some(models::vad::Vad::new(&rt, &dir)?),
         yamnet: Some(models::yamnet::Yamnet::new(&rt, &dir)?),
         faces: Some(models::faces::FaceDetector::new(&rt, &dir)?),
+        ocr: Some(models::ocr::Ocr::new(&rt, &dir)?),
         face_max_side: opts.face_max_side,
         seconds: Default::default(),
     };
@@ -173,7 +180,8 @@ pub fn analyze(
     let signals_path = dir.join(report::SIGNALS_FILE);
     let mut decode = opts.decode.clone();
     if opts.models.enabled {
-        decode.rgb_width = Some(opts.models.face_max_side);
+        // Frames wide enough for on-screen text; the face model scales them down itself.
+        decode.rgb_width = Some(640);
         decode.rgb_fps = opts.models.face_fps;
     }
     let (mut model_set, models_used) = load_models(&opts.models)?;

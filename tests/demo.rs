@@ -11,7 +11,14 @@ use common::*;
 use serde_json::Value;
 
 const GOP_S: f64 = 2.0; // make_demo.py encodes with a 2 s GOP
-const SIGNALS: &[&str] = &["loudness", "motion", "audio_events", "comments", "orders"];
+const SIGNALS: &[&str] = &[
+    "loudness",
+    "motion",
+    "audio_events",
+    "screen_text",
+    "comments",
+    "orders",
+];
 
 fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
@@ -253,6 +260,60 @@ fn analyze_then_cut_top_n_and_reuse_the_cache() {
         );
         assert!(!t["unit"].as_str().unwrap().is_empty());
     }
+    // The models ran: speech, audio events, faces and on-screen text.
+    let names: Vec<&str> = s["media"]["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for want in [
+        "speech",
+        "audio_speech",
+        "audio_music",
+        "audio_excitement",
+        "face_count",
+        "screen_keywords",
+    ] {
+        assert!(names.contains(&want), "{want} missing from {names:?}");
+    }
+    let speech = s["media"]["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "speech")
+        .unwrap();
+    let speech_share = speech["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v.as_f64().unwrap_or(0.0) > 0.5)
+        .count() as f64
+        / speech["values"].as_array().unwrap().len() as f64;
+    assert!(
+        speech_share > 0.3,
+        "the host talks most of the time: {speech_share}"
+    );
+    // The flash-sale card is read while it is on screen.
+    let sale = demo.truth["moments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "flash_sale")
+        .unwrap();
+    let (ss, se) = (f(&sale["start_s"]), f(&sale["end_s"]));
+    let read: Vec<&str> = s["media"]["screen_text"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| (ss - 1.0..=se + 1.0).contains(&f(&l["t"])))
+        .map(|l| l["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        read.iter().any(|t| t.contains("秒杀")),
+        "screen text during the sale: {read:?}"
+    );
+
     let loud = s["media"]["tracks"]
         .as_array()
         .unwrap()

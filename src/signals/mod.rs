@@ -8,7 +8,7 @@ mod models;
 mod motion;
 
 pub use loudness::LoudnessMeter;
-pub use models::{ModelSet, ModelTracks};
+pub use models::{ModelSet, ModelTracks, ScreenText};
 pub use motion::MotionMeter;
 
 use serde::{Deserialize, Serialize};
@@ -90,6 +90,9 @@ impl Track {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SignalSet {
     pub tracks: Vec<Track>,
+    /// On-screen text read by the OCR model (empty without it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub screen_text: Vec<ScreenText>,
 }
 
 impl SignalSet {
@@ -124,7 +127,7 @@ pub fn extract_media_tracks(
     progress: ProgressFn<'_>,
 ) -> Result<(SignalSet, DecodeStats), SignalError> {
     let mut opts = opts.clone();
-    if models.faces.is_none() {
+    if !models.needs_frames() {
         opts.rgb_width = None;
     }
     let (rx, handle) = crate::media::spawn_decoder(info, opts);
@@ -164,6 +167,7 @@ pub fn extract_media_tracks(
         set.insert(track);
     }
     set.insert(motion.finish());
+    set.screen_text = model_tracks.screen_text().to_vec();
     for track in model_tracks.finish(models) {
         set.insert(track);
     }

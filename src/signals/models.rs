@@ -3,7 +3,10 @@
 
 use super::Track;
 use crate::media::{AudioBlock, RgbFrame};
+use serde::{Deserialize, Serialize};
+
 use crate::models::faces::{Face, FaceDetector};
+use crate::models::ocr::{self, Ocr};
 use crate::models::vad::{self, Vad};
 use crate::models::yamnet::{self, Yamnet};
 use crate::models::ModelError;
@@ -14,6 +17,7 @@ pub struct ModelSet {
     pub vad: Option<Vad>,
     pub yamnet: Option<Yamnet>,
     pub faces: Option<FaceDetector>,
+    pub ocr: Option<Ocr>,
     /// Longer side of the frames given to the face model, pixels.
     pub face_max_side: u32,
     /// Seconds spent in each model (pre/post-processing included), for benchmarks.
@@ -28,7 +32,12 @@ impl ModelSet {
 
 impl ModelSet {
     pub fn is_empty(&self) -> bool {
-        self.vad.is_none() && self.yamnet.is_none() && self.faces.is_none()
+        self.vad.is_none() && self.yamnet.is_none() && self.faces.is_none() && self.ocr.is_none()
+    }
+
+    /// Whether any model needs RGB frames.
+    pub fn needs_frames(&self) -> bool {
+        self.faces.is_some() || self.ocr.is_some()
     }
 
     /// Names of the models that will run.
@@ -42,6 +51,9 @@ impl ModelSet {
         }
         if self.faces.is_some() {
             v.push(crate::models::faces::NAME);
+        }
+        if self.ocr.is_some() {
+            v.push(ocr::NAME);
         }
         v
     }
@@ -60,6 +72,46 @@ const EXCITED: &[&str] = &[
     "crowd",
 ];
 
+/// Words of on-screen sale cards (flash sale, link, price, countdown, giveaway).
+pub const SCREEN_KEYWORDS: &[&str] = &[
+    "秒杀",
+    "上链接",
+    "链接",
+    "抢",
+    "限时",
+    "福利",
+    "到手价",
+    "¥",
+    "￥",
+    "元",
+    "折",
+    "买一送一",
+    "倒计时",
+    "库存",
+    "抽奖",
+    "红包",
+    "福袋",
+    "优惠",
+    "下单",
+];
+
+/// Re-read the screen when the picture changed this much (mean absolute difference of a
+/// 64×36 grey thumbnail, 0–255) or this long after the last reading.
+const OCR_CHANGE: f32 = 6.0;
+const OCR_MAX_GAP_S: f64 = 30.0;
+
+/// A line of on-screen text read at `t` (box as fractions of the frame).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScreenText {
+    pub t: f64,
+    pub text: String,
+    pub confidence: f32,
+    pub x: f32,
+    pub y: f32,
+    pub w: f32,
+    pub h: f32,
+}
+
 /// Accumulates model tracks for one recording.
 #[derive(Debug)]
 pub struct ModelTracks {
@@ -72,6 +124,9 @@ pub struct ModelTracks {
     face_count: Track,
     face_score: Track,
     face_boxes: [Track; 4],
+    screen_keywords: Track,
+    screen_text: Vec<ScreenText>,
+    last_ocr: Option<(f64, Vec<u8>)>,
 }
 
 impl Default for ModelTracks {
@@ -133,6 +188,14 @@ impl ModelTracks {
                 face_box("face_w", "width"),
                 face_box("face_h", "height"),
             ],
+            screen_keywords: Track::new(
+                "screen_keywords",
+                "count",
+                "sale-card words (秒杀, 上链接, prices, countdowns, …) in the on-screen text read by \
+                 PP-OCRv4; read again only when the picture changes, so the value holds until then",
+            ),
+            screen_text: Vec::new(),
+            last_ocr: None,
         }
     }
 
@@ -181,6 +244,7 @@ impl ModelTracks {
         models: &mut ModelSet,
         frame: &RgbFrame,
     ) -> Result<(), ModelError> {
+        self.read_screen(models, frame)?;
         let Some(det) = models.faces.as_mut() else {
             return Ok(());
         };
@@ -210,6 +274,51 @@ impl ModelTracks {
         Ok(())
     }
 
+    /// OCR the frame when the picture changed since the last reading.
+    fn read_screen(&mut self, models: &mut ModelSet, frame: &RgbFrame) -> Result<(), ModelError> {
+        let Some(reader) = models.ocr.as_mut() else {
+            return Ok(());
+        };
+        let thumb = thumbnail(frame);
+        let changed = match &self.last_ocr {
+            None => true,
+            Some((t, prev)) => {
+                frame.t - t >= OCR_MAX_GAP_S || mean_abs_diff(prev, &thumb) >= OCR_CHANGE
+            }
+        };
+        if !changed {
+            return Ok(());
+        }
+        let start = std::time::Instant::now();
+        let lines = reader.read(&frame.data, frame.width, frame.height)?;
+        models.time(ocr::NAME, start);
+        let (w, h) = (frame.width as f32, frame.height as f32);
+        let mut hits = 0usize;
+        for l in &lines {
+            hits += SCREEN_KEYWORDS
+                .iter()
+                .filter(|k| l.text.contains(*k))
+                .count();
+            self.screen_text.push(ScreenText {
+                t: frame.t,
+                text: l.text.clone(),
+                confidence: l.confidence,
+                x: l.x / w,
+                y: l.y / h,
+                w: l.w / w,
+                h: l.h / h,
+            });
+        }
+        self.screen_keywords.push(frame.t, hits as f32);
+        self.last_ocr = Some((frame.t, thumb));
+        Ok(())
+    }
+
+    /// The on-screen text read so far.
+    pub fn screen_text(&self) -> &[ScreenText] {
+        &self.screen_text
+    }
+
     /// The tracks of the models that ran.
     pub fn finish(self, models: &ModelSet) -> Vec<Track> {
         let mut out = Vec::new();
@@ -225,6 +334,47 @@ impl ModelTracks {
             out.push(self.face_score);
             out.extend(self.face_boxes);
         }
+        if models.ocr.is_some() {
+            out.push(self.screen_keywords);
+        }
         out
     }
+}
+
+/// 64×36 grey thumbnail (box average) for cheap change detection.
+fn thumbnail(frame: &RgbFrame) -> Vec<u8> {
+    const TW: usize = 64;
+    const TH: usize = 36;
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    let mut sum = vec![0u32; TW * TH];
+    let mut count = vec![0u32; TW * TH];
+    for y in 0..h {
+        let ty = y * TH / h.max(1);
+        for x in 0..w {
+            let i = (y * w + x) * 3;
+            let Some(px) = frame.data.get(i..i + 3) else {
+                continue;
+            };
+            let g =
+                (u32::from(px[0]) * 299 + u32::from(px[1]) * 587 + u32::from(px[2]) * 114) / 1000;
+            let k = ty * TW + x * TW / w.max(1);
+            sum[k] += g;
+            count[k] += 1;
+        }
+    }
+    sum.iter()
+        .zip(&count)
+        .map(|(s, c)| (s / (*c).max(1)) as u8)
+        .collect()
+}
+
+fn mean_abs_diff(a: &[u8], b: &[u8]) -> f32 {
+    if a.len() != b.len() || a.is_empty() {
+        return f32::INFINITY;
+    }
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f32::from(x.abs_diff(*y)))
+        .sum::<f32>()
+        / a.len() as f32
 }
