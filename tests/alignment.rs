@@ -54,6 +54,11 @@ fn beijing_orders_align_with_utc_creation_time() {
         "the naive +8 h mistake lands here"
     );
     assert_eq!(h["timelines"][0]["rows_used"], 2);
+    // 19:12:00+08:00 is 50 s before the start; 03:13:00+08:00 next day is 8 h later.
+    assert_eq!(
+        h["timelines"][0]["outside_range_s"],
+        serde_json::json!([-50.0, 28810.0])
+    );
 }
 
 #[test]

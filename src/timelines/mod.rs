@@ -128,6 +128,10 @@ pub struct ParseReport {
     pub skipped_examples: Vec<SkippedRow>,
     pub before_start: usize,
     pub after_end: usize,
+    /// Earliest and latest time (seconds from the recording start) of the rows left out
+    /// as outside the recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside_range_s: Option<[f64; 2]>,
     /// Time zone used for naive local times, when any were seen.
     pub naive_time_zone: Option<String>,
     /// Spans where the comment stream looked like a bot flood (comments only).
@@ -169,6 +173,11 @@ impl ParseReport {
 
     /// Count a row at `t` against the recording `[0, duration]`; true when it is inside.
     fn place(&mut self, t: f64, duration_s: f64) -> bool {
+        if !(0.0..=duration_s).contains(&t) {
+            let [lo, hi] = self.outside_range_s.get_or_insert([t, t]);
+            *lo = lo.min(t);
+            *hi = hi.max(t);
+        }
         if t < 0.0 {
             self.before_start += 1;
             false
@@ -204,9 +213,13 @@ impl ParseReport {
         }
         if self.before_start + self.after_end > 0 {
             s += &format!(
-                ", {} before the recording started and {} after it ended (ignored)",
+                ", {} before the recording started and {} after it ended (ignored",
                 self.before_start, self.after_end
             );
+            if let Some([lo, hi]) = self.outside_range_s {
+                s += &format!("; from {lo:.0} s to {hi:.0} s");
+            }
+            s += ")";
         }
         if let Some(tz) = &self.naive_time_zone {
             s += &format!(", local times read in {tz}");
