@@ -23,7 +23,8 @@ TEXTS = ["上链接", "多少钱", "哈哈哈哈", "买了买了", "扣1", "主�
 def rows(n):
     rng = random.Random(42)
     for k in range(n):
-        t = rng.random() * DURATION
+        # Roughly time-ordered, as exports are: evenly spread, jittered by up to 2 s.
+        t = min(DURATION - 0.001, k * DURATION / n + rng.random() * 2.0)
         yield k, t, f"u{rng.randrange(200_000):06x}", f"{rng.choice(TEXTS)} {k % 97}"
 
 
@@ -46,10 +47,10 @@ def esc(s):
 def make(n):
     os.makedirs(CACHE, exist_ok=True)
     files = {
-        "danmaku XML": (os.path.join(CACHE, f"comments-{n}.xml"), "comments"),
-        "JSON Lines": (os.path.join(CACHE, f"comments-{n}.jsonl"), "comments"),
-        "comments CSV": (os.path.join(CACHE, f"comments-{n}.csv"), "comments"),
-        "orders CSV": (os.path.join(CACHE, f"orders-{n}.csv"), "orders"),
+        "danmaku XML": (os.path.join(CACHE, f"comments-v2-{n}.xml"), "comments"),
+        "JSON Lines": (os.path.join(CACHE, f"comments-v2-{n}.jsonl"), "comments"),
+        "comments CSV": (os.path.join(CACHE, f"comments-v2-{n}.csv"), "comments"),
+        "orders CSV": (os.path.join(CACHE, f"orders-v2-{n}.csv"), "orders"),
     }
     write(files["danmaku XML"][0],
           '<?xml version="1.0" encoding="UTF-8"?>\n<i><chatserver>chat.bilibili.com</chatserver><chatid>1</chatid>\n',

@@ -285,6 +285,14 @@ pub fn read_timelines(
     if let Some(path) = comments {
         let mut agg = CommentAggregator::new(ctx.duration_s, lexicon.clone());
         let mut report = timelines::read_comments(path, ctx, &mut |c| agg.push(&c))?;
+        if agg.late_rows > 0 {
+            tracing::warn!(
+                "{}: {} comment rows came more than 5 minutes out of time order; they are \
+                 counted, but not checked for bot floods",
+                path.display(),
+                agg.late_rows
+            );
+        }
         let (tracks, spans) = agg.finish();
         for t in tracks {
             set.insert(t);

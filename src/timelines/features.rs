@@ -14,6 +14,9 @@ use crate::signals::Track;
 
 /// Window of the bot-flood detector, seconds.
 const SPAM_WINDOW_S: usize = 10;
+/// Per-second user and text sets are kept this many seconds behind the newest row, then
+/// condensed (exports are only roughly time-ordered); memory stays bounded by this window.
+const LIVE_S: usize = 300;
 /// Fewer comments than this in a window are never called a flood.
 const SPAM_MIN_COMMENTS: u32 = 8;
 /// Window of the fake-order detector, seconds.
@@ -35,8 +38,13 @@ pub struct SpamSpan {
 #[derive(Debug, Default, Clone)]
 struct CommentBin {
     comments: u32,
+    /// Per account and per normalised text: comments in this second (dropped once the bin
+    /// is condensed into `distinct_users`, `spam` and `spam_stats`).
     users: HashMap<u64, u32>,
     texts: HashMap<u64, u32>,
+    distinct_users: u32,
+    spam: f32,
+    spam_stats: (f32, f32),
     gifts: u32,
     gift_value: f32,
     likes: f32,
@@ -54,6 +62,13 @@ pub struct CommentAggregator {
     bins: Vec<CommentBin>,
     first_seen: HashMap<u64, usize>,
     anonymous: u64,
+    /// Bins below this have their spam score.
+    scored: usize,
+    /// Bins below this have been condensed (their sets dropped).
+    condensed: usize,
+    newest: usize,
+    /// Rows that arrived after their second was condensed (counted as a new account each).
+    pub late_rows: u64,
 }
 
 impl CommentAggregator {
@@ -64,6 +79,10 @@ impl CommentAggregator {
             lexicon,
             first_seen: HashMap::new(),
             anonymous: 0,
+            scored: 0,
+            condensed: 0,
+            newest: 0,
+            late_rows: 0,
         }
     }
 
@@ -77,12 +96,18 @@ impl CommentAggregator {
         } else {
             hash(&c.user)
         };
+        let late = i < self.condensed;
         let bin = &mut self.bins[i];
         match c.kind {
             CommentKind::Comment | CommentKind::SuperChat => {
                 bin.comments += 1;
-                *bin.users.entry(user).or_default() += 1;
-                *bin.texts.entry(hash(&normalise(&c.text))).or_default() += 1;
+                if late {
+                    bin.distinct_users += 1;
+                    self.late_rows += 1;
+                } else {
+                    *bin.users.entry(user).or_default() += 1;
+                    *bin.texts.entry(hash(&normalise(&c.text))).or_default() += 1;
+                }
                 let (flags, sentiment) = self.lexicon.classify(&c.text);
                 if bin.classes.len() < flags.len() {
                     bin.classes.resize(flags.len(), 0);
@@ -107,16 +132,46 @@ impl CommentAggregator {
             CommentKind::Follow => bin.follows += 1,
             CommentKind::Enter => bin.enters += 1,
         }
+        self.newest = self.newest.max(i);
+        self.advance(self.newest.saturating_sub(LIVE_S));
+    }
+
+    /// Score bins below `upto` for spam and condense the ones no window needs any more.
+    fn advance(&mut self, upto: usize) {
+        let half = SPAM_WINDOW_S / 2;
+        let n = self.bins.len();
+        while self.scored < upto.min(n) {
+            let i = self.scored;
+            let window = &self.bins[i.saturating_sub(half)..(i + half + 1).min(n)];
+            let (score, stats) = spam_score(window);
+            self.bins[i].spam = score;
+            self.bins[i].spam_stats = stats;
+            self.scored += 1;
+        }
+        let limit = if self.scored >= n {
+            n
+        } else {
+            self.scored.saturating_sub(half)
+        };
+        while self.condensed < limit {
+            let b = &mut self.bins[self.condensed];
+            b.distinct_users += b.users.len() as u32;
+            b.users = HashMap::new();
+            b.texts = HashMap::new();
+            self.condensed += 1;
+        }
     }
 
     /// Per-second tracks and the detected bot-flood spans.
-    pub fn finish(self) -> (Vec<Track>, Vec<SpamSpan>) {
+    pub fn finish(mut self) -> (Vec<Track>, Vec<SpamSpan>) {
         let n = self.bins.len();
+        self.advance(n);
         let mut first_time = vec![0f32; n];
         for &i in self.first_seen.values() {
             first_time[i] += 1.0;
         }
-        let (spam, spans) = detect_spam(&self.bins);
+        let spam: Vec<f32> = self.bins.iter().map(|b| b.spam).collect();
+        let spans = spam_spans(&self.bins);
         let col = |f: &dyn Fn(&CommentBin) -> f32| self.bins.iter().map(f).collect::<Vec<f32>>();
         let mut tracks = vec![
             per_second(
@@ -129,7 +184,7 @@ impl CommentAggregator {
                 "comment_users",
                 "1/s",
                 "distinct commenting accounts per second: one account flooding counts once",
-                col(&|b| b.users.len() as f32),
+                col(&|b| b.distinct_users as f32),
             ),
             per_second(
                 "first_time_users",
@@ -199,88 +254,65 @@ impl CommentAggregator {
     }
 }
 
-/// Sliding-window bot-flood score per second and the spans where it is ≥ 0.5.
-fn detect_spam(bins: &[CommentBin]) -> (Vec<f32>, Vec<SpamSpan>) {
-    let n = bins.len();
-    let half = SPAM_WINDOW_S / 2;
+/// Bot-flood score of the middle second of `window` (the bins of a 10 s window) and the
+/// (top-two-accounts share, repeated-text share) it was computed from.
+fn spam_score(window: &[CommentBin]) -> (f32, (f32, f32)) {
+    let total: u32 = window.iter().map(|b| b.comments).sum();
+    if total < SPAM_MIN_COMMENTS {
+        return (0.0, (0.0, 0.0));
+    }
     let mut users: HashMap<u64, u32> = HashMap::new();
     let mut texts: HashMap<u64, u32> = HashMap::new();
-    let mut total = 0u32;
-    let mut score = vec![0f32; n];
-    let mut stats = vec![(0f32, 0f32); n];
-    let add = |m: &mut HashMap<u64, u32>, from: &HashMap<u64, u32>, sign: bool| {
-        for (k, v) in from {
-            let e = m.entry(*k).or_default();
-            if sign {
-                *e += v;
-            } else {
-                *e -= v;
-                if *e == 0 {
-                    m.remove(k);
-                }
-            }
+    for b in window {
+        for (k, v) in &b.users {
+            *users.entry(*k).or_default() += v;
         }
-    };
-    for (i, b) in bins.iter().enumerate().take(half.min(n)) {
-        let _ = i;
-        add(&mut users, &b.users, true);
-        add(&mut texts, &b.texts, true);
-        total += b.comments;
+        for (k, v) in &b.texts {
+            *texts.entry(*k).or_default() += v;
+        }
     }
-    for i in 0..n {
-        if let Some(b) = bins.get(i + half) {
-            add(&mut users, &b.users, true);
-            add(&mut texts, &b.texts, true);
-            total += b.comments;
+    let (mut top1, mut top2) = (0u32, 0u32);
+    for &v in users.values() {
+        if v > top1 {
+            top2 = top1;
+            top1 = v;
+        } else if v > top2 {
+            top2 = v;
         }
-        if i > half {
-            let b = &bins[i - half - 1];
-            add(&mut users, &b.users, false);
-            add(&mut texts, &b.texts, false);
-            total -= b.comments;
-        }
-        if total < SPAM_MIN_COMMENTS {
-            continue;
-        }
-        let (mut top1, mut top2) = (0u32, 0u32);
-        for &v in users.values() {
-            if v > top1 {
-                top2 = top1;
-                top1 = v;
-            } else if v > top2 {
-                top2 = v;
-            }
-        }
-        let top_share = (top1 + top2) as f32 / total as f32;
-        let dup_share = 1.0 - texts.len() as f32 / total as f32;
-        let concentration = ((top_share - 0.25) / 0.35).clamp(0.0, 1.0);
-        let repetition = ((dup_share - 0.3) / 0.4).clamp(0.0, 1.0);
-        score[i] = concentration * repetition;
-        stats[i] = (top_share, dup_share);
     }
+    let top_share = (top1 + top2) as f32 / total as f32;
+    let dup_share = 1.0 - texts.len() as f32 / total as f32;
+    let concentration = ((top_share - 0.25) / 0.35).clamp(0.0, 1.0);
+    let repetition = ((dup_share - 0.3) / 0.4).clamp(0.0, 1.0);
+    (concentration * repetition, (top_share, dup_share))
+}
+
+/// Runs of seconds whose spam score is at least 0.5.
+fn spam_spans(bins: &[CommentBin]) -> Vec<SpamSpan> {
+    let n = bins.len();
     let mut spans = Vec::new();
     let mut i = 0;
     while i < n {
-        if score[i] < 0.5 {
+        if bins[i].spam < 0.5 {
             i += 1;
             continue;
         }
         let start = i;
-        while i < n && score[i] >= 0.5 {
+        while i < n && bins[i].spam >= 0.5 {
             i += 1;
         }
         let comments = bins[start..i].iter().map(|b| b.comments).sum();
         // Shares as seen from the middle of the span (its edges mix in normal chatter).
-        let peak = (start + i) / 2;
+        let (top, dup) = bins[(start + i) / 2].spam_stats;
         spans.push(SpamSpan {
             start_s: start as f64,
             end_s: i as f64,
             comments,
-            top_user_share: round3(stats[peak].0),
-            duplicate_share: round3(stats[peak].1),
+            top_user_share: round3(top),
+            duplicate_share: round3(dup),
         });
     }
-    (score, spans)
+    spans
 }
 
 #[derive(Debug, Default, Clone)]
@@ -502,6 +534,8 @@ pub(crate) mod tests {
                 &format!("{} {}", texts[k % texts.len()], k),
             ));
         }
+        // Exports come roughly in time order.
+        out.sort_by(|a, b| a.t.total_cmp(&b.t));
         out
     }
 
@@ -545,6 +579,30 @@ pub(crate) mod tests {
             .unwrap()
             .values;
         assert!(kw[200..221].iter().sum::<f32>() > 20.0);
+    }
+
+    #[test]
+    fn sets_are_condensed_behind_the_newest_row() {
+        let mut agg = CommentAggregator::new(3600.0, Lexicon::default());
+        for k in 0..36_000 {
+            agg.push(&comment(k as f64 / 10.0, &format!("u{}", k % 5000), "hi"));
+        }
+        let live = agg.bins.iter().filter(|b| !b.users.is_empty()).count();
+        assert!(
+            live <= LIVE_S + SPAM_WINDOW_S + 2,
+            "{live} seconds still hold sets"
+        );
+        // A row for a second that was already condensed still counts.
+        agg.push(&comment(10.5, "late", "x"));
+        assert_eq!(agg.late_rows, 1);
+        let (tracks, _) = agg.finish();
+        let users = &tracks
+            .iter()
+            .find(|t| t.name == "comment_users")
+            .unwrap()
+            .values;
+        assert_eq!(users[10], 11.0);
+        assert_eq!(users[3000], 10.0);
     }
 
     #[test]
