@@ -36,6 +36,11 @@ pub struct FuseSettings {
     pub baseline_window_s: f64,
     /// Robust z-score at which a signal's activation saturates at 1.
     pub z_saturation: f64,
+    /// 0–1 tracks whose seconds are never a highlight: the score (and every contribution)
+    /// is multiplied by 1 − their value (`glitch`: broken frames; `intermission`: a static
+    /// card with music and no speech).
+    #[serde(default)]
+    pub refuse: Vec<String>,
 }
 
 impl Default for FuseSettings {
@@ -80,6 +85,7 @@ impl Default for FuseSettings {
             ],
             baseline_window_s: 600.0,
             z_saturation: 6.0,
+            refuse: vec!["glitch".into(), "intermission".into()],
         }
     }
 }
@@ -158,6 +164,19 @@ pub fn fuse(signals: &SignalSet, duration_s: f64, settings: &FuseSettings) -> Cu
             *s += c;
         }
         contributions.push((spec.signal.clone(), contrib));
+    }
+    for name in &settings.refuse {
+        let Some(track) = signals.get(name) else {
+            continue;
+        };
+        let refuse = track.resample_mean(1.0, n, 0.0);
+        for (i, r) in refuse.iter().enumerate() {
+            let keep = 1.0 - f64::from(*r).clamp(0.0, 1.0);
+            score[i] *= keep;
+            for (_, c) in contributions.iter_mut() {
+                c[i] *= keep;
+            }
+        }
     }
     Curve {
         step_s: 1.0,

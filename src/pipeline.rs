@@ -238,6 +238,10 @@ pub fn analyze(
     for t in &timeline_tracks.tracks {
         all.insert(t.clone());
     }
+    let (derived, flagged) = signals::derive(&all, analysed_until_s);
+    for t in &derived {
+        all.insert(t.clone());
+    }
     let curve = fuse(&all, analysed_until_s, &opts.fuse);
     let highlights = select(&curve, analysed_until_s, &opts.select);
 
@@ -259,6 +263,7 @@ pub fn analyze(
         source: info,
         analysed_until_s,
         models: models_used,
+        flagged,
         timelines: reports,
         warnings,
         highlights,

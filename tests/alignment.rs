@@ -100,7 +100,7 @@ fn times_are_relative_to_the_first_presentation_time() {
     let dir = scratch("tsoffset");
     let rec = dir.join("offset.ts");
     ffmpeg(&[
-        "-f", "lavfi", "-i", "color=c=gray:size=320x180:rate=25,noise=alls=3:allf=t",
+        "-f", "lavfi", "-i", "color=c=gray:size=320x180:rate=25,drawgrid=w=40:h=40:t=2:c=white,noise=alls=3:allf=t",
         "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000",
         "-filter_complex",
         "[0:v]drawbox=x='mod(t*400,300)':y=40:w=80:h=80:color=red:t=fill:enable='between(t,40,50)'[v];\

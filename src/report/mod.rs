@@ -57,6 +57,10 @@ pub struct HighlightsFile {
     /// Which pretrained models ran (enabled = false with `--no-models`).
     #[serde(default)]
     pub models: crate::pipeline::ModelsUsed,
+    /// Spans that are never highlights: broken frames (`glitch`) and "be right back" cards
+    /// (`intermission`).
+    #[serde(default)]
+    pub flagged: Vec<crate::signals::FlaggedSpan>,
     pub timelines: Vec<ParseReport>,
     pub warnings: Vec<String>,
     pub highlights: Vec<Highlight>,

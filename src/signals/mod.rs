@@ -3,13 +3,17 @@
 //! A [`Track`] is a named series on an explicit time axis (seconds from the recording's
 //! first presentation time). Tracks are resampled onto the fusion grid only in `fuse`.
 
+mod derive;
 mod loudness;
 mod models;
 mod motion;
+mod picture;
 
+pub use derive::{derive, FlaggedSpan};
 pub use loudness::LoudnessMeter;
 pub use models::{ModelSet, ModelTracks, ScreenText};
 pub use motion::MotionMeter;
+pub use picture::PictureMeter;
 
 use serde::{Deserialize, Serialize};
 
@@ -133,12 +137,14 @@ pub fn extract_media_tracks(
     let (rx, handle) = crate::media::spawn_decoder(info, opts);
     let mut loud = LoudnessMeter::new();
     let mut motion = MotionMeter::new();
+    let mut picture = PictureMeter::new();
     let mut model_tracks = ModelTracks::new();
     let mut last_report = 0.0;
     for event in rx.iter() {
         let t = match event {
             DecodeEvent::Video(frame) => {
                 motion.push(&frame);
+                picture.push(&frame);
                 frame.t
             }
             DecodeEvent::Rgb(frame) => {
@@ -167,6 +173,9 @@ pub fn extract_media_tracks(
         set.insert(track);
     }
     set.insert(motion.finish());
+    for track in picture.finish() {
+        set.insert(track);
+    }
     set.screen_text = model_tracks.screen_text().to_vec();
     for track in model_tracks.finish(models) {
         set.insert(track);

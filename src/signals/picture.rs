@@ -1,0 +1,241 @@
+//! What the picture itself says, from the grey analysis frames: shot cuts, broken frames
+//! (black, white, single-colour, torn) and a static picture (a "be right back" card
+//! or a frozen decode: no change, not even sensor noise).
+
+use super::Track;
+use crate::media::GrayFrame;
+
+/// Mean absolute difference (0–1) below which two sampled frames are "the same picture"
+/// (H.264 repeats an unchanged picture exactly; any live camera differs by more).
+/// A live camera never gets this low: sensor noise alone is above it.
+pub const STATIC_DIFF: f32 = 0.25 / 255.0;
+/// Luma-histogram distance (half the L1 distance of normalised 32-bin histograms, 0–1) above
+/// which two consecutive sampled frames belong to different shots.
+pub const CUT_DISTANCE: f32 = 0.45;
+
+#[derive(Debug)]
+pub struct PictureMeter {
+    prev: Option<(Vec<u8>, [f32; 32], Vec<f32>)>,
+    broken: Track,
+    still: Track,
+    cuts: Track,
+}
+
+impl Default for PictureMeter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Why a frame is broken (None: it looks like a picture).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Broken {
+    Black,
+    White,
+    Flat,
+}
+
+impl PictureMeter {
+    pub fn new() -> Self {
+        Self {
+            prev: None,
+            broken: Track::new(
+                "picture_broken",
+                "0/1",
+                "1 where the sampled frame is black, white, a single colour, or torn (a new \
+                 full-width row discontinuity)",
+            ),
+            still: Track::new(
+                "picture_static",
+                "0/1",
+                "1 where the sampled frame is identical to the previous one within 0.25/255 \
+                 (no motion and no sensor noise: a card, a still image or a frozen decode)",
+            ),
+            cuts: Track::new(
+                "shot_cut",
+                "0/1",
+                "1 where the luma histogram jumps from the previous sampled frame (a cut or a \
+                 full-frame overlay change)",
+            ),
+        }
+    }
+
+    pub fn push(&mut self, frame: &GrayFrame) {
+        let hist = histogram(&frame.data);
+        let seams = seams(frame);
+        // Torn: a full-width seam that the previous frame did not have (a real horizontal
+        // edge, like a table, is there in every frame).
+        let torn = self.prev.as_ref().is_some_and(|(_, _, prev_seams)| {
+            prev_seams.len() == seams.len()
+                && seams
+                    .iter()
+                    .zip(prev_seams)
+                    .any(|(&s, &p)| s >= 0.9 && p < 0.5)
+        });
+        let broken = torn || classify(frame).is_some();
+        self.broken.push(frame.t, f32::from(u8::from(broken)));
+        if let Some((prev, prev_hist, _)) = &self.prev {
+            if prev.len() == frame.data.len() {
+                let diff = super::motion::mean_abs_diff(prev, &frame.data);
+                self.still
+                    .push(frame.t, f32::from(u8::from(diff < STATIC_DIFF)));
+                let d: f32 = hist
+                    .iter()
+                    .zip(prev_hist)
+                    .map(|(a, b)| (a - b).abs())
+                    .sum::<f32>()
+                    / 2.0;
+                self.cuts
+                    .push(frame.t, f32::from(u8::from(d > CUT_DISTANCE)));
+            }
+        }
+        self.prev = Some((frame.data.clone(), hist, seams));
+    }
+
+    pub fn finish(self) -> [Track; 3] {
+        [self.broken, self.still, self.cuts]
+    }
+}
+
+/// Normalised 32-bin luma histogram.
+fn histogram(data: &[u8]) -> [f32; 32] {
+    let mut h = [0f32; 32];
+    for &v in data {
+        h[usize::from(v >> 3)] += 1.0;
+    }
+    let n = data.len().max(1) as f32;
+    h.iter_mut().for_each(|v| *v /= n);
+    h
+}
+
+/// Per row boundary: the share of columns whose luma jumps by more than 40 across it.
+pub fn seams(frame: &GrayFrame) -> Vec<f32> {
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    let d = &frame.data;
+    if w == 0 || d.len() < w * h {
+        return Vec::new();
+    }
+    (1..h)
+        .map(|y| {
+            let jumps = (0..w)
+                .filter(|&x| d[y * w + x].abs_diff(d[(y - 1) * w + x]) > 40)
+                .count();
+            jumps as f32 / w as f32
+        })
+        .collect()
+}
+
+/// Is this frame broken on its own (black, white, flat)? Tears need the previous
+/// frame and are found by [`PictureMeter`].
+pub fn classify(frame: &GrayFrame) -> Option<Broken> {
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    let d = &frame.data;
+    if w < 8 || h < 8 || d.len() < w * h {
+        return None;
+    }
+    let n = d.len() as f64;
+    let mean = d.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let var = d
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    let std = var.sqrt();
+    if std < 4.0 {
+        return Some(if mean < 24.0 {
+            Broken::Black
+        } else if mean > 232.0 {
+            Broken::White
+        } else {
+            Broken::Flat
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(t: f64, f: impl Fn(usize, usize) -> u8) -> GrayFrame {
+        let (w, h) = (64usize, 36usize);
+        let mut data = Vec::with_capacity(w * h);
+        for y in 0..h {
+            for x in 0..w {
+                data.push(f(x, y));
+            }
+        }
+        GrayFrame {
+            t,
+            width: w as u32,
+            height: h as u32,
+            data,
+        }
+    }
+
+    /// A plausible picture: a gradient with pseudo-random sensor noise.
+    fn scene(t: f64, seed: u32) -> GrayFrame {
+        frame(t, |x, y| {
+            let noise = ((x as u32 * 7919 + y as u32 * 104_729 + seed * 31) % 9) as u8;
+            (60 + x * 2 + y) as u8 + noise
+        })
+    }
+
+    #[test]
+    fn classifies_broken_frames() {
+        assert_eq!(classify(&frame(0.0, |_, _| 3)), Some(Broken::Black));
+        assert_eq!(classify(&frame(0.0, |_, _| 250)), Some(Broken::White));
+        assert_eq!(classify(&frame(0.0, |_, _| 120)), Some(Broken::Flat));
+        assert_eq!(classify(&scene(0.0, 1)), None);
+    }
+
+    #[test]
+    fn a_new_full_width_seam_is_a_tear() {
+        let mut m = PictureMeter::new();
+        m.push(&scene(0.0, 1));
+        // The bottom half replaced by a different picture: a tear.
+        m.push(&frame(0.5, |x, y| {
+            if y < 18 {
+                (60 + x) as u8
+            } else {
+                (220 - x) as u8
+            }
+        }));
+        // A steady full-width edge (a table) in consecutive frames is no tear.
+        let table = |t| {
+            frame(t, |x, y| {
+                if y < 20 {
+                    (40 + x) as u8
+                } else {
+                    (200 - x / 2) as u8
+                }
+            })
+        };
+        m.push(&table(1.0));
+        m.push(&table(1.5));
+        let [broken, _, _] = m.finish();
+        assert_eq!(broken.values, vec![0.0, 1.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn static_card_cut_and_live_picture() {
+        let mut m = PictureMeter::new();
+        m.push(&scene(0.0, 1));
+        m.push(&scene(0.5, 2)); // live: noise differs
+        let card = |t| {
+            frame(t, |x, y| {
+                if (20..44).contains(&x) && (10..26).contains(&y) {
+                    240
+                } else {
+                    30
+                }
+            })
+        };
+        m.push(&card(1.0)); // cut to a card
+        m.push(&card(1.5)); // card again: static
+        let [broken, still, cuts] = m.finish();
+        assert_eq!(broken.values, vec![0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(still.values, vec![0.0, 0.0, 1.0]);
+        assert_eq!(cuts.values, vec![0.0, 1.0, 0.0]);
+    }
+}
