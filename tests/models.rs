@@ -197,3 +197,25 @@ fn models_command_lists_every_model_as_ok() {
     assert!(out.contains("runtime: ONNX Runtime"), "{out}");
     let _ = Path::new("");
 }
+
+#[test]
+fn voice_pitch_on_real_speech() {
+    // Not a network, but the same real recordings: Debian's alsa-utils voice and espeak-ng
+    // Mandarin have a voice pitch in the human range; music has few voiced frames.
+    for (file, min_voiced) in [("speech_en.wav", 0.3), ("speech_cmn.wav", 0.3)] {
+        let mut m = livecut::signals::VoiceMeter::new();
+        let samples = wav(file);
+        let secs = samples.len() as f64 / 16_000.0;
+        m.push(&livecut::media::AudioBlock { t: 0.0, samples });
+        let tracks = m.finish(secs);
+        let pitch = &tracks.iter().find(|t| t.name == "pitch_hz").unwrap().values;
+        let voiced: Vec<f32> = pitch.iter().copied().filter(|p| p.is_finite()).collect();
+        let share = voiced.len() as f32 / pitch.len() as f32;
+        let mut sorted = voiced.clone();
+        sorted.sort_by(f32::total_cmp);
+        let median = sorted[sorted.len() / 2];
+        eprintln!("pitch {file}: voiced {share:.2}, median {median:.0} Hz");
+        assert!(share > min_voiced, "{file}: {share}");
+        assert!((75.0..=300.0).contains(&median), "{file}: {median}");
+    }
+}

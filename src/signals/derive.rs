@@ -66,6 +66,16 @@ pub fn derive(set: &SignalSet, duration_s: f64) -> (Vec<Track>, Vec<FlaggedSpan>
             }
         }
     }
+    // Music playing while nobody speaks (a filler, or a song between sales).
+    let music_no_speech = match (per_second("audio_music", 0.0), per_second("speech", 0.0)) {
+        (Some(m), Some(s)) => Some(
+            m.iter()
+                .zip(&s)
+                .map(|(m, s)| m * (1.0 - s))
+                .collect::<Vec<f32>>(),
+        ),
+        _ => None,
+    };
     let mut spans = spans_of("glitch", &glitch);
     spans.extend(spans_of("intermission", &intermission));
     let track = |name: &str, desc: &str, values: Vec<f32>| Track {
@@ -75,21 +85,29 @@ pub fn derive(set: &SignalSet, duration_s: f64) -> (Vec<Track>, Vec<FlaggedSpan>
         times_s: (0..values.len()).map(|i| i as f64).collect(),
         values,
     };
-    (
-        vec![
-            track(
-                "glitch",
-                "seconds with broken frames (±1 s); never a highlight",
-                glitch,
-            ),
-            track(
-                "intermission",
-                "static picture ≥ 5 s with no speech and music or loud sound; never a highlight",
-                intermission,
-            ),
-        ],
-        spans,
-    )
+    let mut tracks = vec![
+        track(
+            "glitch",
+            "seconds with broken frames (±1 s); never a highlight",
+            glitch,
+        ),
+        track(
+            "intermission",
+            "static picture ≥ 5 s with no speech and music or loud sound; never a highlight",
+            intermission,
+        ),
+    ];
+    if let Some(values) = music_no_speech {
+        tracks.push(Track {
+            unit: "probability".into(),
+            ..track(
+                "music_no_speech",
+                "music probability × (1 − speech probability), per second: music with nobody talking",
+                values,
+            )
+        });
+    }
+    (tracks, spans)
 }
 
 fn spans_of(kind: &str, flags: &[f32]) -> Vec<FlaggedSpan> {

@@ -8,12 +8,14 @@ mod loudness;
 mod models;
 mod motion;
 mod picture;
+mod voice;
 
 pub use derive::{derive, FlaggedSpan};
 pub use loudness::LoudnessMeter;
 pub use models::{ModelSet, ModelTracks, ScreenText};
 pub use motion::MotionMeter;
 pub use picture::PictureMeter;
+pub use voice::VoiceMeter;
 
 use serde::{Deserialize, Serialize};
 
@@ -138,6 +140,7 @@ pub fn extract_media_tracks(
     let mut loud = LoudnessMeter::new();
     let mut motion = MotionMeter::new();
     let mut picture = PictureMeter::new();
+    let mut voice = VoiceMeter::new();
     let mut model_tracks = ModelTracks::new();
     let mut last_report = 0.0;
     for event in rx.iter() {
@@ -153,6 +156,7 @@ pub fn extract_media_tracks(
             }
             DecodeEvent::Audio(block) => {
                 loud.push(&block);
+                voice.push(&block);
                 model_tracks.push_audio(models, &block)?;
                 block.t
             }
@@ -174,6 +178,9 @@ pub fn extract_media_tracks(
     }
     set.insert(motion.finish());
     for track in picture.finish() {
+        set.insert(track);
+    }
+    for track in voice.finish(stats.decoded_until_s.max(info.duration_s)) {
         set.insert(track);
     }
     set.screen_text = model_tracks.screen_text().to_vec();
