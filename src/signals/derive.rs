@@ -1,5 +1,6 @@
 //! Spans derived from several tracks, which fusion refuses as highlights:
 //! - **glitch**: broken frames (black, white, flat, torn), widened by 1 s;
+//!   Also a frozen picture: static for at least 2 s while the host keeps talking.
 //! - **intermission**: a static picture for at least 5 s with no speech and sound (music,
 //!   or anything louder than −40 LUFS when the models did not run) — a "be right back" card.
 
@@ -9,6 +10,8 @@ use super::{SignalSet, Track};
 
 /// Shortest static run that counts as an intermission, seconds.
 pub const INTERMISSION_MIN_S: usize = 5;
+/// Shortest static picture under continuing speech that counts as a frozen picture.
+pub const FROZEN_MIN_S: usize = 2;
 
 /// A span fusion refuses, with why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,8 +62,16 @@ pub fn derive(set: &SignalSet, duration_s: f64) -> (Vec<Track>, Vec<FlaggedSpan>
             }
             let len = i - start;
             let quiet_speech = (start..i).filter(|&k| empty_but_loud(k)).count();
+            let talking = speech
+                .as_ref()
+                .map_or(0, |s| (start..i).filter(|&k| s[k] > 0.5).count());
             if len >= INTERMISSION_MIN_S && quiet_speech * 10 >= len * 8 {
                 for v in &mut intermission[start..i] {
+                    *v = 1.0;
+                }
+            } else if len >= FROZEN_MIN_S && talking * 2 >= len {
+                // The picture stopped while the host kept talking: a frozen decode/encoder.
+                for v in &mut glitch[start..i] {
                     *v = 1.0;
                 }
             }
@@ -146,7 +157,7 @@ mod tests {
     }
 
     #[test]
-    fn static_card_with_music_is_an_intermission_but_a_still_talking_host_is_not() {
+    fn static_card_with_music_is_an_intermission_and_a_frozen_talking_picture_a_glitch() {
         let mut still = vec![0.0; 60];
         let mut speech = vec![0.9; 60];
         let music = vec![0.6; 60];
@@ -155,7 +166,7 @@ mod tests {
             speech[i] = 0.05;
         }
         for s in still.iter_mut().take(50).skip(40) {
-            *s = 1.0; // static picture, but the host talks
+            *s = 1.0; // the picture froze while the host talks
         }
         let mut broken = vec![0.0; 60];
         broken[30] = 1.0;
@@ -178,12 +189,17 @@ mod tests {
                     end_s: 32.0
                 },
                 FlaggedSpan {
+                    kind: "glitch".into(),
+                    start_s: 40.0,
+                    end_s: 50.0
+                },
+                FlaggedSpan {
                     kind: "intermission".into(),
                     start_s: 10.0,
                     end_s: 25.0
                 },
             ]
         );
-        assert_eq!(tracks[1].values[45], 0.0);
+        assert_eq!(tracks[1].values[45], 0.0, "not an intermission");
     }
 }

@@ -146,7 +146,7 @@ pub fn extract_media_tracks(
     for event in rx.iter() {
         let t = match event {
             DecodeEvent::Video(frame) => {
-                motion.push(&frame);
+                motion.push(&frame, model_tracks.host_face());
                 picture.push(&frame);
                 frame.t
             }
@@ -176,7 +176,9 @@ pub fn extract_media_tracks(
     for track in loud.finish() {
         set.insert(track);
     }
-    set.insert(motion.finish());
+    for track in motion.finish() {
+        set.insert(track);
+    }
     for track in picture.finish() {
         set.insert(track);
     }

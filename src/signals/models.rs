@@ -314,6 +314,13 @@ impl ModelTracks {
         Ok(())
     }
 
+    /// The latest face box seen (centre x, centre y, width, height as fractions).
+    pub fn host_face(&self) -> Option<[f32; 4]> {
+        let [cx, cy, w, h] = &self.face_boxes;
+        let last = |t: &Track| t.values.iter().rev().find(|v| v.is_finite()).copied();
+        Some([last(cx)?, last(cy)?, last(w)?, last(h)?])
+    }
+
     /// The on-screen text read so far.
     pub fn screen_text(&self) -> &[ScreenText] {
         &self.screen_text
