@@ -405,16 +405,21 @@ def main(argv: list[str]) -> int:
             "fps": FPS, "size_wh": [W, H], "frames": frames, "duration_s": sec(frames),
             "truth": info["truth"], "pyscenedetect": ref,
         })
+    import inspect
+
     from scenedetect import ContentDetector
 
-    cd = ContentDetector()
+    defaults = {k: v.default for k, v in
+                inspect.signature(ContentDetector.__init__).parameters.items()
+                if v.default is not inspect.Parameter.empty}
     doc = {
         "generator": "scripts/scene_refs.py",
         "versions": {"scenedetect": scenedetect.__version__, "opencv": cv2.__version__,
                      "numpy": np.__version__, "python": platform.python_version(),
                      "ffmpeg": ffmpeg_version()},
-        "detector": {"name": "ContentDetector", "threshold": cd._threshold,
-                     "min_scene_len_frames": 15, "weights": list(cd._weights),
+        "detector": {"name": "ContentDetector", "threshold": defaults["threshold"],
+                     "min_scene_len": defaults["min_scene_len"],
+                     "weights_hsv_edges": [float(w) for w in defaults["weights"]],
                      "backend": "opencv",
                      "call": "SceneManager().add_detector(ContentDetector()); "
                              "detect_scenes(open_video(path)); cuts = starts of "
