@@ -11,7 +11,7 @@ pure-Python dependencies click, platformdirs, tqdm (numpy is already pinned ther
 
 Writes DIR/inputs/cuts/ (default models/inputs/cuts/), 320x180, 25 fps, H.264 + AAC:
   shots.mp4   60 s: 8 shots of different synthetic content (testsrc2, mandelbrot, a moving
-              box on navy, SMPTE bars, life, gradients, cellauto, a noisy moving box on red)
+              box on navy, SMPTE bars, life, gradients, sierpinski, a noisy moving box on red)
               joined by 7 hard cuts, two of them off the 0.2 s grid
   studio.mp4  60 s that look like a live stream: a noisy static studio (wide camera) with a
               moving presenter, a hard cut to a close-up camera and back, a lower-third
@@ -94,7 +94,7 @@ SHOTS = (  # (frames, source filtergraph producing [label], what)
     (175, f"life=s={SIZE}:r={FPS}:mold=10:ratio=0.15:seed=7:life_color=#30ff30:"
           f"death_color=#a00000", "life (green on red mould)"),
     (213, f"gradients=s={SIZE}:r={FPS}:speed=0.03:seed=3", "gradients"),
-    (187, f"cellauto=s={SIZE}:r={FPS}:rule=110:seed=5", "cellauto rule 110"),
+    (187, f"sierpinski=s={SIZE}:r={FPS}:seed=5", "sierpinski"),
     (200, None, "noisy white box moving on dark red"),
 )
 
@@ -112,7 +112,7 @@ def shots_graph() -> tuple[str, dict]:
         elif i == 7:
             src_txt = moving(f"color=c=0x701010:s={SIZE}:r={FPS}", "white", "40x40",
                              "250-25*t", "70+30*cos(1.3*t)", f"m{i}")
-            src_txt += f";[m{i}]noise=alls=12:allf=t+u"
+            src_txt += f";[m{i}]noise=alls=6:allf=t+u"
         else:
             src_txt = src
         parts.append(f"{src_txt},trim=end_frame={n},setpts=PTS-STARTPTS,format=yuv420p,"
@@ -213,7 +213,7 @@ def fades_graph() -> tuple[str, dict]:
     # part 1 (18 s): testsrc2 -> (dissolve 8-10 s) -> moving box on navy -> fade out 16-18
     # part 2 (1 s): black
     # part 3 (11 s, at 19 s): fade in 0-2 s; SMPTE bars -> (dissolve 7-9 s) -> mandelbrot
-    box = moving(f"color=c=navy:s={SIZE}:r={FPS}", "yellow", "60x60", "20+30*t",
+    box = moving(f"color=c=navy:s={SIZE}:r={FPS}", "yellow", "60x60", "130+110*sin(t/2)",
                  "60+20*sin(t)", "fb")
     graph = (
         f"testsrc2=s={SIZE}:r={FPS},trim=end_frame=250,format=yuv420p,setsar=1[fa];"

@@ -58,3 +58,65 @@ fn brb_card_and_black_frames_are_flagged_and_never_picked() {
         );
     }
 }
+
+#[test]
+fn white_and_torn_frames_are_found_at_the_right_times() {
+    let dir = scratch("glitch_frames");
+    let rec = dir.join("glitch.mp4");
+    // Moving test pattern; white frames 10–11 s; the lower half lost (dark) 25–25.5 s.
+    ffmpeg(&[
+        "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=40",
+        "-f", "lavfi", "-i", "color=c=white:size=320x180:rate=25:duration=40",
+        "-f", "lavfi", "-i", "color=c=0x101010:size=320x90:rate=25:duration=40",
+        "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000:duration=40",
+        "-filter_complex",
+        "[0:v][1:v]overlay=enable='between(t,10,11)'[a];[a][2:v]overlay=y=90:enable='between(t,25,25.5)'[v]",
+        "-map", "[v]", "-map", "3:a", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a", "aac",
+        rec.to_str().unwrap(),
+    ]);
+    let out = dir.join("out");
+    let o = run(livecut()
+        .arg("analyze")
+        .arg(&rec)
+        .arg("--out")
+        .arg(&out)
+        .args(["--no-models", "--sample-fps", "4"]));
+    assert_eq!(o.status.code(), Some(0));
+    let s = read_json(&out.join("glitch/signals.json"));
+    let t = s["media"]["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "picture_broken")
+        .unwrap();
+    let broken: Vec<f64> = t["times_s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(t["values"].as_array().unwrap())
+        .filter(|(_, v)| v.as_f64().unwrap() > 0.0)
+        .map(|(t, _)| t.as_f64().unwrap())
+        .collect();
+    let step = 0.25; // one sampled frame at 4 fps
+    assert!(
+        broken
+            .iter()
+            .all(|&t| (10.0 - step..=11.0 + step).contains(&t)
+                || (25.0 - step..=25.5 + step).contains(&t)),
+        "{broken:?}"
+    );
+    assert!(
+        broken
+            .iter()
+            .filter(|&&t| (10.0..=11.0).contains(&t))
+            .count()
+            >= 3,
+        "white: {broken:?}"
+    );
+    assert!(
+        broken
+            .iter()
+            .any(|&t| (25.0 - step..=25.5 + step).contains(&t)),
+        "tear: {broken:?}"
+    );
+}

@@ -206,7 +206,11 @@ fn voice_pitch_on_real_speech() {
         let mut m = livecut::signals::VoiceMeter::new();
         let samples = wav(file);
         let secs = samples.len() as f64 / 16_000.0;
-        m.push(&livecut::media::AudioBlock { t: 0.0, samples });
+        m.push(&livecut::media::AudioBlock {
+            t: 0.0,
+            samples,
+            stereo: None,
+        });
         let tracks = m.finish(secs);
         let pitch = &tracks.iter().find(|t| t.name == "pitch_hz").unwrap().values;
         let voiced: Vec<f32> = pitch.iter().copied().filter(|p| p.is_finite()).collect();

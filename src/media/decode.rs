@@ -52,11 +52,13 @@ pub struct GrayFrame {
     pub data: Vec<u8>,
 }
 
-/// A block of mono f32 samples at [`AUDIO_RATE`], the first one at `t` seconds.
+/// A block of mono f32 samples at [`AUDIO_RATE`], the first one at `t` seconds, and the
+/// same block as interleaved stereo when the source has two or more channels.
 #[derive(Debug, Clone)]
 pub struct AudioBlock {
     pub t: f64,
     pub samples: Vec<f32>,
+    pub stereo: Option<Vec<f32>>,
 }
 
 /// A downscaled RGB24 frame (tightly packed) at presentation time `t` (seconds).
@@ -133,6 +135,8 @@ struct Decoder {
     audio: ffmpeg::decoder::Audio,
     resampler: Option<resampling::Context>,
     audio_t0: Option<f64>,
+    /// Channels of the resampler's output source (set from the first decoded frame).
+    audio_channels: u16,
     stats: DecodeStats,
 }
 
@@ -191,6 +195,7 @@ impl Decoder {
             audio,
             resampler: None,
             audio_t0: None,
+            audio_channels: 1,
             stats: DecodeStats::default(),
         })
     }
@@ -388,6 +393,7 @@ impl Decoder {
                 self.audio_t0 = Some(self.audio_tb.to_secs(pts) - self.origin_s);
             }
             if self.resampler.is_none() {
+                self.audio_channels = decoded.channels().clamp(1, 2);
                 let layout = if decoded.channel_layout().is_empty() {
                     ChannelLayout::default(i32::from(decoded.channels()))
                 } else {
@@ -398,7 +404,7 @@ impl Decoder {
                     layout,
                     decoded.rate(),
                     Sample::F32(ffmpeg::format::sample::Type::Packed),
-                    ChannelLayout::MONO,
+                    out_layout(decoded.channels()),
                     AUDIO_RATE,
                 )
                 .ok();
@@ -423,7 +429,7 @@ impl Decoder {
                 let mut out = frame::Audio::new(
                     Sample::F32(ffmpeg::format::sample::Type::Packed),
                     1024,
-                    ChannelLayout::MONO,
+                    out_layout(self.audio_channels),
                 );
                 if resampler.flush(&mut out).is_err() || out.samples() == 0 {
                     break;
@@ -435,13 +441,35 @@ impl Decoder {
         }
         true
     }
+}
 
+/// Mono sources stay mono; anything with two or more channels is mixed to stereo.
+fn out_layout(channels: u16) -> ChannelLayout {
+    if channels >= 2 {
+        ChannelLayout::STEREO
+    } else {
+        ChannelLayout::MONO
+    }
+}
+
+impl Decoder {
     fn send_audio(&mut self, out: &frame::Audio, tx: &Sender<DecodeEvent>) -> bool {
         let n = out.samples();
         if n == 0 {
             return true;
         }
-        let samples: Vec<f32> = out.plane::<f32>(0)[..n].to_vec();
+        // Stereo (or mono) interleaved at 16 kHz: loudness is measured on the channels as
+        // EBU R128 defines it; the models get the mono mix.
+        let channels = usize::from(self.audio_channels.clamp(1, 2));
+        let interleaved: Vec<f32> = out.plane::<f32>(0)[..n * channels].to_vec();
+        let samples: Vec<f32> = if channels == 2 {
+            interleaved
+                .chunks_exact(2)
+                .map(|c| 0.5 * (c[0] + c[1]))
+                .collect()
+        } else {
+            interleaved.clone()
+        };
         let t =
             self.audio_t0.unwrap_or(0.0) + self.stats.audio_samples as f64 / f64::from(AUDIO_RATE);
         self.stats.audio_samples += n as u64;
@@ -449,7 +477,11 @@ impl Decoder {
             .stats
             .decoded_until_s
             .max(t + n as f64 / f64::from(AUDIO_RATE));
-        tx.send(DecodeEvent::Audio(AudioBlock { t, samples }))
-            .is_ok()
+        tx.send(DecodeEvent::Audio(AudioBlock {
+            t,
+            samples,
+            stereo: (channels == 2).then_some(interleaved),
+        }))
+        .is_ok()
     }
 }

@@ -1,8 +1,8 @@
 //! EBU R128 loudness (momentary, 400 ms window) every 100 ms, via the `ebur128` crate.
 //!
-//! Measured on the 16 kHz mono analysis audio: relative loudness over time is what
-//! fusion needs; absolute programme loudness for delivery is measured again on the
-//! rendered clip.
+//! Measured on the 16 kHz analysis audio with its channels (stereo for stereo sources), so
+//! the values agree with FFmpeg's `ebur128` filter on speech and music; delivery loudness
+//! is measured again on the rendered clip.
 
 use ebur128::{EbuR128, Mode};
 
@@ -16,6 +16,8 @@ const HOP: usize = (AUDIO_RATE / 10) as usize; // 100 ms
 #[derive(Debug)]
 pub struct LoudnessMeter {
     meter: Option<EbuR128>,
+    channels: usize,
+    /// Interleaved samples not yet measured.
     pending: Vec<f32>,
     t_next: Option<f64>,
     momentary: Track,
@@ -31,8 +33,9 @@ impl Default for LoudnessMeter {
 impl LoudnessMeter {
     pub fn new() -> Self {
         Self {
-            meter: EbuR128::new(1, AUDIO_RATE, Mode::M | Mode::S).ok(),
-            pending: Vec::with_capacity(HOP * 2),
+            meter: None,
+            channels: 0,
+            pending: Vec::with_capacity(HOP * 4),
             t_next: None,
             momentary: Track::new(
                 "loudness_momentary",
@@ -50,12 +53,18 @@ impl LoudnessMeter {
     pub fn push(&mut self, block: &AudioBlock) {
         if self.t_next.is_none() {
             self.t_next = Some(block.t);
+            self.channels = if block.stereo.is_some() { 2 } else { 1 };
+            self.meter = EbuR128::new(self.channels as u32, AUDIO_RATE, Mode::M | Mode::S).ok();
         }
-        self.pending.extend_from_slice(&block.samples);
+        match (&block.stereo, self.channels) {
+            (Some(st), 2) => self.pending.extend_from_slice(st),
+            _ => self.pending.extend_from_slice(&block.samples),
+        }
+        let hop = HOP * self.channels.max(1);
         let mut offset = 0;
-        while self.pending.len() - offset >= HOP {
-            let chunk = &self.pending[offset..offset + HOP];
-            offset += HOP;
+        while self.pending.len() - offset >= hop {
+            let chunk = &self.pending[offset..offset + hop];
+            offset += hop;
             let t_end = self.t_next.unwrap_or(0.0) + HOP as f64 / f64::from(AUDIO_RATE);
             self.t_next = Some(t_end);
             let Some(meter) = self.meter.as_mut() else {
@@ -98,7 +107,11 @@ mod tests {
                     * (i as f32 * 2.0 * std::f32::consts::PI * 1000.0 / AUDIO_RATE as f32).sin()
             })
             .collect();
-        AudioBlock { t: 0.0, samples }
+        AudioBlock {
+            t: 0.0,
+            samples,
+            stereo: None,
+        }
     }
 
     #[test]

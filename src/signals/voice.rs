@@ -289,6 +289,7 @@ mod tests {
                         + 0.25 * (6.0 * std::f32::consts::PI * hz * t).sin())
                 })
                 .collect(),
+            stereo: None,
         }
     }
 
@@ -328,7 +329,11 @@ mod tests {
                 *s = 0.8;
             }
         }
-        m.push(&AudioBlock { t: 0.0, samples });
+        m.push(&AudioBlock {
+            t: 0.0,
+            samples,
+            stereo: None,
+        });
         let tracks = m.finish(2.0);
         let onsets = &tracks
             .iter()
