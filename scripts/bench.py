@@ -91,9 +91,13 @@ def main():
             rows.append((f"{minutes:g} min", label, wall, dur, ff_wall, rss))
             signals = os.path.join(o, os.path.splitext(os.path.basename(rec))[0], "signals.json")
             with open(signals) as f:
-                secs = json.load(f).get("model_seconds", {})
+                secs = json.load(f).get("cost_seconds", {})
             for name, s in sorted(secs.items()):
                 model_rows.append((f"{minutes:g} min", label, name, s, s * 1000.0 / (dur / 60.0)))
+            if extra == []:
+                # Same inputs and settings again: the cached tracks are reused.
+                wall2, rss2 = timed([BIN, "-q", "analyze", rec, "--out", o])
+                rows.append((f"{minutes:g} min", "livecut analyze (rerun, cached)", wall2, dur, ff_wall, rss2))
     print()
     print(f"recordings: 1080p30 H.264 + AAC 48 kHz, {os.cpu_count()} CPU cores, cache {CACHE}")
     head = f"| {'length':<7} | {'command':<34} | {'wall s':>8} | {'x real time':>11} | {'vs ffmpeg decode':>16} | {'peak RSS MiB':>12} |"
@@ -103,8 +107,9 @@ def main():
         print(f"| {length:<7} | {label:<34} | {wall:>8.1f} | {dur / wall:>11.1f} | {wall / ff:>16.2f} | {rss:>12.0f} |")
     if model_rows:
         print()
-        print("model cost on CPU (1 thread per session; time inside each model incl. pre/post-processing)")
-        head = f"| {'length':<7} | {'run':<34} | {'model':<12} | {'seconds':>8} | {'ms per minute of video':>22} |"
+        print("cost per track on CPU (1 thread per model session; time inside each model incl. pre/post-processing;")
+        print("decode_wait = the analysis thread waiting for the decoder thread)")
+        head = f"| {'length':<7} | {'run':<34} | {'track/model':<12} | {'seconds':>8} | {'ms per minute of video':>22} |"
         print(head)
         print("|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|")
         for length, label, name, s, per_min in model_rows:

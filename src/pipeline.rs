@@ -250,7 +250,7 @@ pub fn analyze(
     }
     let signals_file = SignalsFile {
         schema_version: report::SCHEMA_VERSION,
-        model_seconds: model_set.seconds.clone(),
+        cost_seconds: model_set.seconds.clone(),
         cache_key: key,
         decode: decode_stats,
         media: media_tracks,

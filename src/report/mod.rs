@@ -73,9 +73,10 @@ pub struct SignalsFile {
     pub schema_version: u32,
     pub cache_key: String,
     pub decode: DecodeStats,
-    /// Seconds each model took in this analysis (empty when the cache was used).
-    #[serde(default)]
-    pub model_seconds: std::collections::BTreeMap<String, f64>,
+    /// Seconds each model and each cheap track took in this analysis, and `decode_wait`
+    /// (empty when the cache was used).
+    #[serde(default, alias = "model_seconds")]
+    pub cost_seconds: std::collections::BTreeMap<String, f64>,
     pub media: SignalSet,
     pub timelines: SignalSet,
 }

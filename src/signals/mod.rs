@@ -143,11 +143,21 @@ pub fn extract_media_tracks(
     let mut voice = VoiceMeter::new();
     let mut model_tracks = ModelTracks::new();
     let mut last_report = 0.0;
-    for event in rx.iter() {
+    use std::time::Instant;
+    loop {
+        let waiting = Instant::now();
+        let Ok(event) = rx.recv() else {
+            break;
+        };
+        models.time("decode_wait", waiting);
         let t = match event {
             DecodeEvent::Video(frame) => {
+                let start = Instant::now();
                 motion.push(&frame, model_tracks.host_face());
+                models.time("motion", start);
+                let start = Instant::now();
                 picture.push(&frame);
+                models.time("picture", start);
                 frame.t
             }
             DecodeEvent::Rgb(frame) => {
@@ -155,8 +165,12 @@ pub fn extract_media_tracks(
                 frame.t
             }
             DecodeEvent::Audio(block) => {
+                let start = Instant::now();
                 loud.push(&block);
+                models.time("loudness", start);
+                let start = Instant::now();
                 voice.push(&block);
+                models.time("voice", start);
                 model_tracks.push_audio(models, &block)?;
                 block.t
             }

@@ -20,12 +20,14 @@ pub struct ModelSet {
     pub ocr: Option<Ocr>,
     /// Longer side of the frames given to the face model, pixels.
     pub face_max_side: u32,
-    /// Seconds spent in each model (pre/post-processing included), for benchmarks.
+    /// Seconds spent per model (pre/post-processing included) and per cheap track, for
+    /// benchmarks; `decode_wait` is time the analysis thread waited for the decoder.
     pub seconds: std::collections::BTreeMap<String, f64>,
 }
 
 impl ModelSet {
-    fn time(&mut self, name: &str, since: std::time::Instant) {
+    /// Add the time since `since` to `name`'s cost.
+    pub fn time(&mut self, name: &str, since: std::time::Instant) {
         *self.seconds.entry(name.to_string()).or_default() += since.elapsed().as_secs_f64();
     }
 }
