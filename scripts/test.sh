@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 echo "==> model test inputs and Python onnxruntime references"
 python3 scripts/make_model_refs.py
+echo "==> shot-cut test clips and PySceneDetect references"
+python3 scripts/scene_refs.py
 echo "==> cargo fmt --check"
 cargo fmt --check
 echo "==> cargo clippy --all-targets -- -D warnings"

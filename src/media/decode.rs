@@ -273,10 +273,11 @@ impl Decoder {
             let step = 1.0 / self.opts.sample_fps.max(0.01);
             // Next sample on the regular grid after t (keeps the rate steady even when
             // frame times jitter).
-            self.next_sample_t = ((t / step).floor() + 1.0) * step;
+            // The epsilon keeps t = 0.6, step = 0.2 (0.6 / 0.2 = 2.9999…) from sampling twice.
+            self.next_sample_t = ((t / step + 1e-6).floor() + 1.0) * step;
             if self.opts.rgb_width.is_some() && t + 1e-6 >= self.next_rgb_t {
                 let step = 1.0 / self.opts.rgb_fps.max(0.001);
-                self.next_rgb_t = ((t / step).floor() + 1.0) * step;
+                self.next_rgb_t = ((t / step + 1e-6).floor() + 1.0) * step;
                 if let Some(rgb) = self.scale_to_rgb(&decoded, t) {
                     if tx.send(DecodeEvent::Rgb(rgb)).is_err() {
                         return false;

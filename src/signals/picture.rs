@@ -19,6 +19,10 @@ pub struct PictureMeter {
     broken: Track,
     still: Track,
     cuts: Track,
+    /// The last histogram distance, and the one before it (a cut is decided one frame
+    /// late: it must stand out from both neighbours).
+    pending: Option<(f64, f32)>,
+    prev_distance: f32,
 }
 
 impl Default for PictureMeter {
@@ -51,11 +55,14 @@ impl PictureMeter {
                 "1 where the sampled frame is identical to the previous one within 0.25/255 \
                  (no motion and no sensor noise: a card, a still image or a frozen decode)",
             ),
+            pending: None,
+            prev_distance: 0.0,
             cuts: Track::new(
                 "shot_cut",
                 "0/1",
-                "1 where the luma histogram jumps from the previous sampled frame (a cut or a \
-                 full-frame overlay change)",
+                "1 where the luma histogram jumps from the previous sampled frame and the jump \
+                 stands out from the neighbouring frames' (a cut or a full-frame overlay \
+                 change; dissolves and fades are not cuts)",
             ),
         }
     }
@@ -92,14 +99,34 @@ impl PictureMeter {
                     .map(|(a, b)| (a - b).abs())
                     .sum::<f32>()
                     / 2.0;
-                self.cuts
-                    .push(frame.t, f32::from(u8::from(d > CUT_DISTANCE)));
+                self.decide_cut(Some((frame.t, d)));
             }
         }
         self.prev = Some((frame.data.clone(), hist, seams));
     }
 
-    pub fn finish(self) -> [Track; 3] {
+    /// Settle the pending frame now that the next distance is known (`None`: end).
+    /// A cut is a jump that stands out from both neighbours; a dissolve or fade changes
+    /// the histogram over several frames and is not a run of cuts.
+    fn decide_cut(&mut self, next: Option<(f64, f32)>) {
+        if let Some((t, d)) = self.pending {
+            let after = next.map_or(0.0, |(_, n)| n);
+            let (lo, hi) = if self.prev_distance < after {
+                (self.prev_distance, after)
+            } else {
+                (after, self.prev_distance)
+            };
+            // Far above one neighbour and clearly above the other: a dissolve or fade has
+            // steps of similar size on at least one side.
+            let cut = d > CUT_DISTANCE && d > 2.5 * lo && d > 1.5 * hi;
+            self.cuts.push(t, f32::from(u8::from(cut)));
+            self.prev_distance = d;
+        }
+        self.pending = next;
+    }
+
+    pub fn finish(mut self) -> [Track; 3] {
+        self.decide_cut(None);
         [self.broken, self.still, self.cuts]
     }
 }
@@ -228,6 +255,33 @@ mod tests {
         }));
         let [broken, _, _] = m.finish();
         assert_eq!(broken.values, vec![0.0, 1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_dissolve_is_not_a_run_of_cuts() {
+        let mut m = PictureMeter::new();
+        let a = |x: usize, _y: usize| (20 + x) as u8;
+        let b = |x: usize, _y: usize| (230 - x) as u8;
+        m.push(&frame(0.0, a));
+        m.push(&frame(0.5, a));
+        for k in 1..=5 {
+            let w = k as f32 / 5.0;
+            m.push(&frame(0.5 + k as f64 * 0.5, move |x, y| {
+                ((1.0 - w) * f32::from(a(x, y)) + w * f32::from(b(x, y))) as u8
+            }));
+        }
+        m.push(&frame(3.5, b));
+        m.push(&frame(4.0, a)); // and a hard cut back
+        m.push(&frame(4.5, a));
+        let [_, _, cuts] = m.finish();
+        let at: Vec<f64> = cuts
+            .times_s
+            .iter()
+            .zip(&cuts.values)
+            .filter(|(_, v)| **v > 0.0)
+            .map(|(t, _)| *t)
+            .collect();
+        assert_eq!(at, vec![4.0]);
     }
 
     #[test]
