@@ -175,6 +175,9 @@ fn report_analysis(cli: &Cli, analysis: &pipeline::Analysis) {
             why.join(", ")
         );
     }
+    if analysis.reused_cache {
+        println!("signal tracks: reused from the cache (same recording and settings)");
+    }
     println!("highlights: {}", analysis.highlights_path.display());
 }
 

@@ -234,6 +234,7 @@ fn analyze_then_cut_top_n_and_reuse_the_cache() {
     let o = analyze(true);
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stderr).contains("reusing cached signal tracks"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("reused from the cache"));
     let second = read_json(&dir.join("highlights.json"));
     assert_eq!(first["highlights"], second["highlights"]);
 
