@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::*;
 use livecut::models::faces::FaceDetector;
@@ -195,7 +195,6 @@ fn models_command_lists_every_model_as_ok() {
         assert!(line.ends_with("ok"), "{line}");
     }
     assert!(out.contains("runtime: ONNX Runtime"), "{out}");
-    let _ = Path::new("");
 }
 
 #[test]
