@@ -5,6 +5,7 @@
 //! `media` (decode) → `signals` (tracks) + `timelines` (comments, orders) → `fuse` →
 //! `select` → `cut` → `report`.
 
+pub mod boundaries;
 pub mod cli;
 pub mod cut;
 pub mod error;

@@ -243,7 +243,8 @@ pub fn analyze(
         all.insert(t.clone());
     }
     let curve = fuse(&all, analysed_until_s, &opts.fuse);
-    let highlights = select(&curve, analysed_until_s, &opts.select);
+    let bounds = crate::boundaries::Boundaries::from_signals(&all);
+    let highlights = select(&curve, analysed_until_s, &opts.select, &bounds);
 
     for (name, secs) in &model_set.seconds {
         tracing::info!("{name}: {secs:.2} s");

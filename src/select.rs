@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::boundaries::{Boundaries, Snap};
 use crate::fuse::{moving_average, Curve};
 use crate::time::Span;
 
@@ -18,6 +19,8 @@ pub struct SelectSettings {
     pub min_score: f64,
     /// Window of the moving average that defines "sustained" excitement (seconds).
     pub smooth_s: f64,
+    /// How far a boundary may move to reach a pause or a cut (seconds).
+    pub snap_s: f64,
 }
 
 impl Default for SelectSettings {
@@ -29,6 +32,7 @@ impl Default for SelectSettings {
             min_separation_s: 30.0,
             min_score: 0.1,
             smooth_s: 9.0,
+            snap_s: 3.0,
         }
     }
 }
@@ -48,6 +52,13 @@ pub struct Highlight {
     pub peak_s: f64,
     pub score: f64,
     pub reasons: Vec<Reason>,
+    /// What each boundary was snapped to (pause in speech, shot cut, or none nearby).
+    #[serde(default = "unsnapped")]
+    pub boundaries: [Snap; 2],
+}
+
+fn unsnapped() -> [Snap; 2] {
+    [Snap::None, Snap::None]
 }
 
 impl Highlight {
@@ -57,7 +68,12 @@ impl Highlight {
 }
 
 /// Pick up to `settings.top` non-overlapping highlights from `curve`, best first.
-pub fn select(curve: &Curve, duration_s: f64, settings: &SelectSettings) -> Vec<Highlight> {
+pub fn select(
+    curve: &Curve,
+    duration_s: f64,
+    settings: &SelectSettings,
+    bounds: &Boundaries,
+) -> Vec<Highlight> {
     let n = curve.len();
     if n == 0 || duration_s <= 0.0 {
         return Vec::new();
@@ -109,7 +125,37 @@ pub fn select(curve: &Curve, duration_s: f64, settings: &SelectSettings) -> Vec<
             let start = (peak_s - 0.6 * max_len).max(span.start_s);
             span = Span::new(start, start + max_len);
         }
-        let mut span = span.clamp_to(duration_s);
+        let span = span.clamp_to(duration_s);
+        // Clean boundaries: into a pause or onto a cut, keeping the length in range (both
+        // ends if possible, else the one that fits).
+        let (s, s_how) = bounds.snap(span.start_s, true, settings.snap_s);
+        let (e, e_how) = bounds.snap(span.end_s, false, settings.snap_s);
+        // Outwards, and twice as far: a sentence that runs on is better kept whole.
+        let (so, so_how) = bounds.snap_within(span.start_s, true, 2.0 * settings.snap_s, true);
+        let (eo, eo_how) = bounds.snap_within(span.end_s, false, 2.0 * settings.snap_s, true);
+        let fits = |c: &Span| {
+            c.duration() + 1e-9 >= min_len && c.duration() <= max_len + 1e-9 && c.contains(peak_s)
+        };
+        let candidates = [
+            (Span::new(s.max(0.0), e.min(duration_s)), [s_how, e_how]),
+            (Span::new(so.max(0.0), eo.min(duration_s)), [so_how, eo_how]),
+            (Span::new(so.max(0.0), e.min(duration_s)), [so_how, e_how]),
+            (Span::new(s.max(0.0), eo.min(duration_s)), [s_how, eo_how]),
+            (Span::new(so.max(0.0), span.end_s), [so_how, Snap::None]),
+            (
+                Span::new(span.start_s, eo.min(duration_s)),
+                [Snap::None, eo_how],
+            ),
+            (Span::new(s.max(0.0), span.end_s), [s_how, Snap::None]),
+            (
+                Span::new(span.start_s, e.min(duration_s)),
+                [Snap::None, e_how],
+            ),
+        ];
+        let (mut span, how) = candidates
+            .into_iter()
+            .find(|(c, _)| fits(c))
+            .unwrap_or((span, [Snap::None, Snap::None]));
         // Never two highlights for one moment: trim against those already chosen.
         for h in &chosen {
             if span.overlap(&h.span()) > 0.0 {
@@ -130,6 +176,7 @@ pub fn select(curve: &Curve, duration_s: f64, settings: &SelectSettings) -> Vec<
             peak_s,
             score: round3(smooth[p].clamp(0.0, 1.0)),
             reasons: reasons_at(curve, p, settings.smooth_s),
+            boundaries: how,
         });
     }
     for (i, h) in chosen.iter_mut().enumerate() {
@@ -182,7 +229,12 @@ mod tests {
     #[test]
     fn picks_bumps_in_order_without_overlap() {
         let curve = curve_with_bumps(600, &[(100, 0.5), (300, 0.9), (320, 0.6), (500, 0.3)]);
-        let hs = select(&curve, 600.0, &SelectSettings::default());
+        let hs = select(
+            &curve,
+            600.0,
+            &SelectSettings::default(),
+            &Boundaries::default(),
+        );
         assert!(hs.len() >= 3);
         assert_eq!(hs[0].rank, 1);
         assert!((hs[0].peak_s - 300.5).abs() < 3.0, "{:?}", hs[0]);
@@ -201,7 +253,12 @@ mod tests {
     #[test]
     fn spans_are_clamped_to_the_recording() {
         let curve = curve_with_bumps(40, &[(2, 0.9)]);
-        let hs = select(&curve, 40.0, &SelectSettings::default());
+        let hs = select(
+            &curve,
+            40.0,
+            &SelectSettings::default(),
+            &Boundaries::default(),
+        );
         assert_eq!(hs.len(), 1);
         assert_eq!(hs[0].start_s, 0.0);
         assert!(hs[0].end_s <= 40.0);
@@ -210,6 +267,12 @@ mod tests {
     #[test]
     fn flat_curve_gives_nothing() {
         let curve = curve_with_bumps(300, &[]);
-        assert!(select(&curve, 300.0, &SelectSettings::default()).is_empty());
+        assert!(select(
+            &curve,
+            300.0,
+            &SelectSettings::default(),
+            &Boundaries::default()
+        )
+        .is_empty());
     }
 }

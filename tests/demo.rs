@@ -123,6 +123,39 @@ fn run_finds_the_moments_and_cuts_clean_clips() {
         }
     }
 
+    // Clean boundaries: no highlight starts or ends while the host is talking.
+    let s = read_json(&dir.join("signals.json"));
+    let speech = s["media"]["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "speech")
+        .unwrap();
+    let times: Vec<f64> = speech["times_s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(f)
+        .collect();
+    let probs: Vec<f64> = speech["values"].as_array().unwrap().iter().map(f).collect();
+    let prob_at = |t: f64| {
+        let i = times.partition_point(|&x| x < t).min(times.len() - 1);
+        probs[i].max(probs[i.saturating_sub(1)])
+    };
+    let inside: Vec<(f64, f64)> = hs
+        .iter()
+        .flat_map(|hl| [f(&hl["start_s"]), f(&hl["end_s"])])
+        .filter(|&t| t > 0.5 && t < duration - 0.5)
+        .map(|t| (t, prob_at(t)))
+        .filter(|(_, p)| *p >= 0.5)
+        .collect();
+    eprintln!(
+        "boundaries inside speech: {} of {}",
+        inside.len(),
+        2 * hs.len()
+    );
+    assert!(inside.is_empty(), "boundaries inside speech: {inside:?}");
+
     // Manifest and clips.
     let m = read_json(&dir.join("manifest.json"));
     assert_eq!(m["schema_version"], 1);

@@ -1,0 +1,181 @@
+//! Clean clip boundaries: a highlight starts and ends in a pause of speech (never
+//! mid-word), at a shot cut when one is near, else where it was.
+
+use serde::{Deserialize, Serialize};
+
+use crate::signals::SignalSet;
+use crate::time::Span;
+
+/// Speech probability below which the host is not talking.
+const SPEECH: f32 = 0.5;
+/// Shortest pause a boundary may sit in, seconds.
+const MIN_PAUSE_S: f64 = 0.2;
+
+/// Where boundaries may go.
+#[derive(Debug, Clone, Default)]
+pub struct Boundaries {
+    /// Pauses in speech (empty when the VAD did not run).
+    pub pauses: Vec<Span>,
+    /// Shot cuts.
+    pub cuts: Vec<f64>,
+    /// Whether a speech track was available at all.
+    pub have_speech: bool,
+}
+
+/// What a boundary was snapped to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Snap {
+    /// A shot cut inside a pause (or with no speech data).
+    Cut,
+    /// A pause in speech.
+    Pause,
+    /// Nothing clean nearby: left where selection put it.
+    None,
+}
+
+impl Boundaries {
+    pub fn from_signals(set: &SignalSet) -> Self {
+        let mut b = Self::default();
+        if let Some(speech) = set.get("speech") {
+            b.have_speech = !speech.is_empty();
+            // Each VAD value covers ±16 ms around its time.
+            let half = 0.016;
+            let mut start: Option<f64> = None;
+            let mut last_end = 0.0;
+            for (&t, &p) in speech.times_s.iter().zip(&speech.values) {
+                if p < SPEECH {
+                    start.get_or_insert(t - half);
+                    last_end = t + half;
+                } else if let Some(s) = start.take() {
+                    if last_end - s >= MIN_PAUSE_S {
+                        b.pauses.push(Span::new(s, last_end));
+                    }
+                }
+            }
+            if let Some(s) = start {
+                if last_end - s >= MIN_PAUSE_S {
+                    b.pauses.push(Span::new(s, last_end));
+                }
+            }
+        }
+        if let Some(cuts) = set.get("shot_cut") {
+            b.cuts = cuts
+                .times_s
+                .iter()
+                .zip(&cuts.values)
+                .filter(|(_, v)| **v > 0.0)
+                .map(|(t, _)| *t)
+                .collect();
+        }
+        b
+    }
+
+    fn in_pause(&self, t: f64) -> bool {
+        !self.have_speech || self.pauses.iter().any(|p| p.start_s <= t && t <= p.end_s)
+    }
+
+    /// Whether `t` falls inside speech (for reports and tests).
+    pub fn inside_speech(&self, t: f64) -> bool {
+        self.have_speech && !self.in_pause(t)
+    }
+
+    /// Move a start (`is_start`) or end boundary at `t` to the best clean point within
+    /// `window` seconds: a shot cut that is not mid-speech, else the edge of a pause next to
+    /// the speech it frames (a start just before speech resumes, an end just after it stops).
+    pub fn snap(&self, t: f64, is_start: bool, window: f64) -> (f64, Snap) {
+        self.snap_within(t, is_start, window, false)
+    }
+
+    /// As [`Boundaries::snap`], but only outwards (a start earlier, an end later) when
+    /// `outward`, so the clip never gets shorter.
+    pub fn snap_within(&self, t: f64, is_start: bool, window: f64, outward: bool) -> (f64, Snap) {
+        let near = |x: f64| {
+            (x - t).abs() <= window && (!outward || (is_start && x <= t) || (!is_start && x >= t))
+        };
+        let cut = self
+            .cuts
+            .iter()
+            .copied()
+            .filter(|&c| near(c) && self.in_pause(c))
+            .min_by(|a, b| (a - t).abs().total_cmp(&(b - t).abs()));
+        if let Some(c) = cut {
+            return (c, Snap::Cut);
+        }
+        if !self.have_speech {
+            return (t, Snap::None);
+        }
+        let pause = self
+            .pauses
+            .iter()
+            .map(|p| {
+                // Keep a little silence inside the clip at both ends.
+                let margin = (p.duration() / 2.0).min(0.15);
+                if is_start {
+                    p.end_s - margin
+                } else {
+                    p.start_s + margin
+                }
+            })
+            .filter(|&x| near(x))
+            .min_by(|a, b| (a - t).abs().total_cmp(&(b - t).abs()));
+        match pause {
+            Some(x) => (x, Snap::Pause),
+            None => (t, Snap::None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signals::Track;
+
+    fn speech_track(talking: &[(f64, f64)], secs: f64) -> Track {
+        let mut t = Track::new("speech", "probability", "");
+        let mut x = 0.016;
+        while x < secs {
+            let p = if talking.iter().any(|(a, b)| (*a..*b).contains(&x)) {
+                0.9
+            } else {
+                0.05
+            };
+            t.push(x, p);
+            x += 0.032;
+        }
+        t
+    }
+
+    #[test]
+    fn boundaries_move_into_pauses_and_onto_cuts() {
+        let mut cuts = Track::new("shot_cut", "0/1", "");
+        cuts.push(30.5, 1.0); // inside a pause
+        cuts.push(12.0, 1.0); // mid-sentence: not a boundary
+        let set = SignalSet {
+            tracks: vec![
+                speech_track(
+                    &[(0.0, 10.0), (10.6, 20.0), (21.0, 30.0), (31.0, 40.0)],
+                    40.0,
+                ),
+                cuts,
+            ],
+            ..Default::default()
+        };
+        let b = Boundaries::from_signals(&set);
+        assert_eq!(b.pauses.len(), 3, "{:?}", b.pauses);
+        // A start at 11.0 (mid-sentence) moves to just before speech resumes at 10.6.
+        let (s, how) = b.snap(11.0, true, 3.0);
+        assert_eq!(how, Snap::Pause);
+        assert!((10.3..10.6).contains(&s), "{s}");
+        assert!(!b.inside_speech(s));
+        // An end at 19.0 moves to just after speech stops at 20.0.
+        let (e, how) = b.snap(19.0, false, 3.0);
+        assert_eq!(how, Snap::Pause);
+        assert!((20.0..20.3).contains(&e), "{e}");
+        // Near the cut in a pause, the cut wins.
+        assert_eq!(b.snap(29.0, false, 3.0), (30.5, Snap::Cut));
+        // Nothing clean within reach: unchanged.
+        assert_eq!(b.snap(5.0, true, 1.0), (5.0, Snap::None));
+        assert!(b.inside_speech(5.0));
+    }
+}
