@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::csvrows::{column, next_row};
 use super::times::{offset_s, parse_row_time};
 use super::{Comment, CommentKind, Emit, ParseReport, ReadContext, TextReader, TimelineError};
 
@@ -59,12 +60,7 @@ pub(super) fn read(
         .headers()
         .map_err(|e| format_err(path, 1, format!("cannot read the header row: {e}")))?
         .clone();
-    let find = |names: &[&str]| {
-        headers.iter().position(|h| {
-            let h = h.trim().to_lowercase();
-            names.iter().any(|n| n.to_lowercase() == h)
-        })
-    };
+    let find = |names: &[&str]| column(&headers, names);
     let Some(time_col) = find(TIME) else {
         return Err(format_err(
             path,
@@ -79,20 +75,7 @@ pub(super) fn read(
     let (user_col, text_col, kind_col, value_col) =
         (find(USER), find(TEXT), find(KIND), find(VALUE));
     let mut record = csv::StringRecord::new();
-    loop {
-        match rdr.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                report.skip(line, format!("unreadable CSV row: {e}"))?;
-                continue;
-            }
-        }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
+    while let Some(line) = next_row(&mut rdr, &mut record, &mut report)? {
         let raw_time = record.get(time_col).unwrap_or("");
         let time = match parse_row_time(raw_time, &ctx.tz) {
             Ok(t) => t,

@@ -7,6 +7,7 @@
 //! outside the recording are counted, not used.
 
 mod comments_csv;
+mod csvrows;
 mod danmaku;
 mod features;
 mod jsonl;

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use super::csvrows::{column, next_row};
 use super::times::{offset_s, parse_instant, RowTime};
 use super::{Order, ParseReport, ReadContext, TextReader, TimelineError};
 
@@ -91,12 +92,7 @@ pub fn read_orders_from(
     if headers.is_empty() || headers.iter().all(str::is_empty) {
         return Err(format_err(1, "the file is empty (no header row)".into()));
     }
-    let find = |names: &[&str]| {
-        headers.iter().position(|h| {
-            let h = h.trim().to_lowercase();
-            names.iter().any(|n| n.to_lowercase() == h)
-        })
-    };
+    let find = |names: &[&str]| column(&headers, names);
     let time_col = find(TIME_COLUMNS).ok_or_else(|| {
         format_err(
             1,
@@ -113,20 +109,7 @@ pub fn read_orders_from(
     let buyer_col = find(BUYER_COLUMNS);
 
     let mut record = csv::StringRecord::new();
-    loop {
-        match rdr.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                report.skip(line, format!("unreadable CSV row: {e}"))?;
-                continue;
-            }
-        }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
+    while let Some(line) = next_row(&mut rdr, &mut record, &mut report)? {
         let raw_time = record.get(time_col).unwrap_or("");
         let time = match parse_instant(raw_time, &ctx.tz) {
             Ok((at, naive)) => RowTime::Absolute { at, naive },
