@@ -76,18 +76,8 @@ pub struct TimelinesArgs {
     /// Length of the recording the exports belong to, seconds.
     #[arg(long)]
     pub duration: f64,
-    /// Instant of the recording's first frame (ISO-8601 with offset), for absolute times.
-    #[arg(long, value_name = "TIME")]
-    pub start: Option<String>,
-    /// Time zone for naive local times in exports.
-    #[arg(long, default_value = "Asia/Shanghai")]
-    pub tz: String,
-    /// Comment lexicon (TOML); default: built in.
-    #[arg(long, value_name = "FILE")]
-    pub lexicon: Option<PathBuf>,
-    /// Stop at the first malformed row.
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    pub exports: ExportArgs,
     /// Write the reports and per-second tracks as JSON here.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -100,16 +90,13 @@ impl TimelinesArgs {
                 UsageError("--duration must be a positive number of seconds".into()).into(),
             );
         }
-        let lexicon = match &self.lexicon {
-            Some(path) => Lexicon::load(path)?,
-            None => Lexicon::default(),
-        };
+        let (start, tz, lexicon) = self.exports.settle()?;
         Ok((
             ReadContext {
-                start: parse_start(self.start.as_deref())?,
-                tz: parse_tz(&self.tz)?,
+                start,
+                tz,
                 duration_s: self.duration,
-                strict: self.strict,
+                strict: self.exports.strict,
             },
             lexicon,
         ))
@@ -144,19 +131,8 @@ pub struct AnalyzeArgs {
     /// Output folder; results go to DIR/<recording stem>/.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Instant of the recording's first frame (ISO-8601 with offset); overrides the
-    /// container's creation_time.
-    #[arg(long, value_name = "TIME")]
-    pub start: Option<String>,
-    /// Time zone for naive local times in exports.
-    #[arg(long, default_value = "Asia/Shanghai")]
-    pub tz: String,
-    /// Comment lexicon (TOML: keyword classes and sentiment words); default: built in.
-    #[arg(long, value_name = "FILE")]
-    pub lexicon: Option<PathBuf>,
-    /// Stop at the first malformed export row instead of skipping it.
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    pub exports: ExportArgs,
     /// Skip the pretrained models (speech, audio events, faces): cheap signals only.
     #[arg(long)]
     pub no_models: bool,
@@ -207,6 +183,39 @@ pub struct RunArgs {
     pub top: Option<usize>,
 }
 
+/// How to read the comment and order exports (shared by `analyze`, `run`, `timelines`).
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Instant of the recording's first frame (ISO-8601 with offset); overrides the
+    /// container's creation_time.
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
+    /// Time zone for naive local times in exports.
+    #[arg(long, default_value = "Asia/Shanghai")]
+    pub tz: String,
+    /// Comment lexicon (TOML: keyword classes and sentiment words); default: built in.
+    #[arg(long, value_name = "FILE")]
+    pub lexicon: Option<PathBuf>,
+    /// Stop at the first malformed export row instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+impl ExportArgs {
+    /// The validated recording start, zone and lexicon.
+    fn settle(&self) -> Result<(Option<Timestamp>, TimeZone, Lexicon), crate::Error> {
+        let lexicon = match &self.lexicon {
+            Some(path) => Lexicon::load(path)?,
+            None => Lexicon::default(),
+        };
+        Ok((
+            parse_start(self.start.as_deref())?,
+            parse_tz(&self.tz)?,
+            lexicon,
+        ))
+    }
+}
+
 /// A flag combination that parses but makes no sense.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -215,8 +224,7 @@ pub struct UsageError(pub String);
 impl AnalyzeArgs {
     /// Validate the flags into pipeline options.
     pub fn to_options(&self) -> Result<AnalyzeOptions, crate::Error> {
-        let start = parse_start(self.start.as_deref())?;
-        let tz = parse_tz(&self.tz)?;
+        let (start, tz, lexicon) = self.exports.settle()?;
         if !(self.face_fps > 0.0 && self.face_fps <= 30.0) {
             return Err(UsageError("--face-fps must be in (0, 30]".into()).into());
         }
@@ -226,10 +234,6 @@ impl AnalyzeArgs {
         if !(self.min_len > 0.0 && self.max_len >= self.min_len) {
             return Err(UsageError("--min-len must be > 0 and <= --max-len".into()).into());
         }
-        let lexicon = match &self.lexicon {
-            Some(path) => Lexicon::load(path)?,
-            None => Lexicon::default(),
-        };
         Ok(AnalyzeOptions {
             comments: self.comments.clone(),
             orders: self.orders.clone(),
@@ -242,7 +246,7 @@ impl AnalyzeArgs {
                 ..DecodeOptions::default()
             },
             lexicon,
-            strict: self.strict,
+            strict: self.exports.strict,
             models: ModelOptions {
                 enabled: !self.no_models,
                 ort_lib: self.ort_lib.clone(),
