@@ -5,11 +5,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use jiff::{tz::TimeZone, Timestamp};
 
-use crate::fuse::FuseSettings;
 use crate::media::DecodeOptions;
 use crate::models::Device;
 use crate::pipeline::{AnalyzeOptions, ModelOptions};
-use crate::select::SelectSettings;
+use crate::profile::Profile;
 use crate::timelines::{Lexicon, ReadContext};
 
 const EXAMPLES: &str = "\
@@ -50,6 +49,8 @@ pub enum Command {
     Timelines(TimelinesArgs),
     /// List the pretrained models: file, provenance, licence, checksum status, runtime.
     Models(ModelsArgs),
+    /// Print the built-in fusion and selection profile (TOML) to edit for --profile.
+    Profile,
 }
 
 #[derive(Debug, Args)]
@@ -154,15 +155,18 @@ pub struct AnalyzeArgs {
     /// Decode only key frames (faster; motion is then sampled at the key-frame rate).
     #[arg(long)]
     pub keyframes_only: bool,
-    /// Number of highlights to find.
-    #[arg(long, default_value_t = 5)]
-    pub highlights: usize,
-    /// Shortest highlight, seconds.
-    #[arg(long, default_value_t = 20.0)]
-    pub min_len: f64,
-    /// Longest highlight, seconds.
-    #[arg(long, default_value_t = 60.0)]
-    pub max_len: f64,
+    /// Fusion and selection profile (TOML; `livecut profile` prints the default).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Number of highlights to find [default: 5, or the profile's].
+    #[arg(long)]
+    pub highlights: Option<usize>,
+    /// Shortest highlight, seconds [default: 20, or the profile's].
+    #[arg(long)]
+    pub min_len: Option<f64>,
+    /// Longest highlight, seconds [default: 60, or the profile's].
+    #[arg(long)]
+    pub max_len: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -231,7 +235,15 @@ impl AnalyzeArgs {
         if !(self.sample_fps > 0.0 && self.sample_fps <= 60.0) {
             return Err(UsageError("--sample-fps must be in (0, 60]".into()).into());
         }
-        if !(self.min_len > 0.0 && self.max_len >= self.min_len) {
+        let profile = match &self.profile {
+            Some(path) => Profile::load(path)?,
+            None => Profile::default(),
+        };
+        let mut select = profile.selection;
+        select.top = self.highlights.unwrap_or(select.top);
+        select.min_len_s = self.min_len.unwrap_or(select.min_len_s);
+        select.max_len_s = self.max_len.unwrap_or(select.max_len_s);
+        if !(select.min_len_s > 0.0 && select.max_len_s >= select.min_len_s) {
             return Err(UsageError("--min-len must be > 0 and <= --max-len".into()).into());
         }
         Ok(AnalyzeOptions {
@@ -255,13 +267,8 @@ impl AnalyzeArgs {
                 face_fps: self.face_fps,
                 ..ModelOptions::default()
             },
-            fuse: FuseSettings::default(),
-            select: SelectSettings {
-                top: self.highlights,
-                min_len_s: self.min_len,
-                max_len_s: self.max_len,
-                ..SelectSettings::default()
-            },
+            fuse: profile.fusion,
+            select,
         })
     }
 }

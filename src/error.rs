@@ -16,6 +16,8 @@ pub enum Error {
     Report(#[from] crate::report::ReportError),
     #[error(transparent)]
     Usage(#[from] crate::cli::UsageError),
+    #[error(transparent)]
+    Profile(#[from] crate::profile::ProfileError),
     #[error("{path}: {message}")]
     Input { path: PathBuf, message: String },
 }

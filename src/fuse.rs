@@ -29,6 +29,7 @@ pub struct SignalSpec {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
 pub struct FuseSettings {
     pub signals: Vec<SignalSpec>,
     /// Window of the local baseline (median and MAD), seconds: audiences grow and shrink

@@ -14,6 +14,7 @@ pub mod fuse;
 pub mod media;
 pub mod models;
 pub mod pipeline;
+pub mod profile;
 pub mod report;
 pub mod select;
 pub mod signals;

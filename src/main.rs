@@ -27,7 +27,7 @@ fn is_usage(e: &anyhow::Error) -> bool {
     e.is::<UsageError>()
         || matches!(
             e.downcast_ref::<livecut::Error>(),
-            Some(livecut::Error::Usage(_))
+            Some(livecut::Error::Usage(_) | livecut::Error::Profile(_))
         )
 }
 
@@ -100,6 +100,10 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                     analysis.dir.join("preview.html").display()
                 );
             }
+        }
+        Command::Profile => {
+            bar.finish_and_clear();
+            print!("{}", livecut::profile::Profile::default().to_toml());
         }
         Command::Models(args) => {
             bar.finish_and_clear();

@@ -8,6 +8,7 @@ use crate::fuse::{moving_average, Curve};
 use crate::time::Span;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
 pub struct SelectSettings {
     pub min_len_s: f64,
     pub max_len_s: f64,

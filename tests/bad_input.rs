@@ -178,3 +178,41 @@ fn malformed_rows_are_skipped_counted_and_named() {
     assert_eq!(t[1]["skipped_examples"][0]["line"], 3);
     assert_eq!(t[1]["skipped_examples"][1]["line"], 4);
 }
+
+#[test]
+fn profile_overrides_and_bad_profiles() {
+    let dir = scratch("profile");
+    let rec = dir.join("rec.mp4");
+    synth_recording(&rec, 30, &[]);
+    // The printed default is a valid profile.
+    let o = run(livecut().arg("profile"));
+    assert_eq!(o.status.code(), Some(0));
+    let default = dir.join("default.toml");
+    std::fs::write(&default, &o.stdout).unwrap();
+    let o = run(livecut()
+        .arg("analyze")
+        .arg(&rec)
+        .arg("--profile")
+        .arg(&default)
+        .args(["--no-models", "--out"])
+        .arg(dir.join("out")));
+    assert_eq!(o.status.code(), Some(0));
+    // A typo in a key names the file and line; exit 2 (usage), nothing written.
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[selection]\nmin_len_s = 15.0\nmax_lenn_s = 30.0\n").unwrap();
+    let out = dir.join("out_bad");
+    let o = run(livecut()
+        .arg("analyze")
+        .arg(&rec)
+        .arg("--profile")
+        .arg(&bad)
+        .args(["--no-models", "--out"])
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains(&format!("{}:3:", bad.display())),
+        "{stderr}"
+    );
+    assert!(files_under(&out).is_empty());
+}

@@ -57,7 +57,7 @@ impl Lexicon {
             path: path.to_path_buf(),
             line: e
                 .span()
-                .map(|s| text[..s.start].lines().count().max(1) as u64)
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() as u64 + 1)
                 .unwrap_or(1),
             message: format!("not a lexicon file: {}", e.message()),
         })
