@@ -74,28 +74,15 @@ fn white_and_torn_frames_are_found_at_the_right_times() {
         "-map", "[v]", "-map", "3:a", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a", "aac",
         rec.to_str().unwrap(),
     ]);
-    let out = dir.join("out");
-    let o = run(livecut()
-        .arg("analyze")
-        .arg(&rec)
-        .arg("--out")
-        .arg(&out)
-        .args(["--no-models", "--sample-fps", "4"]));
-    assert_eq!(o.status.code(), Some(0));
-    let s = read_json(&out.join("glitch/signals.json"));
-    let t = s["media"]["tracks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "picture_broken")
-        .unwrap();
-    let broken: Vec<f64> = t["times_s"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(t["values"].as_array().unwrap())
-        .filter(|(_, v)| v.as_f64().unwrap() > 0.0)
-        .map(|(t, _)| t.as_f64().unwrap())
+    let s = analyze_signals(
+        &rec,
+        &dir.join("out"),
+        &["--no-models", "--sample-fps", "4"],
+    );
+    let broken: Vec<f64> = track_points(&s, "picture_broken")
+        .into_iter()
+        .filter(|(_, v)| *v > 0.0)
+        .map(|(t, _)| t)
         .collect();
     let step = 0.25; // one sampled frame at 4 fps
     assert!(

@@ -54,29 +54,8 @@ fn momentary_loudness_matches_ffmpeg_ebur128_within_half_a_lu() {
         "-map", "0:v", "-map", "[a]", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "192k",
         rec.to_str().unwrap(),
     ]);
-    let out = dir.join("out");
-    let o = run(livecut()
-        .arg("analyze")
-        .arg(&rec)
-        .arg("--out")
-        .arg(&out)
-        .arg("--no-models"));
-    assert_eq!(o.status.code(), Some(0));
-    let s = read_json(&out.join("levels/signals.json"));
-    let track = s["media"]["tracks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "loudness_momentary")
-        .unwrap()
-        .clone();
-    let ours: Vec<(f64, f64)> = track["times_s"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(track["values"].as_array().unwrap())
-        .map(|(t, v)| (t.as_f64().unwrap(), v.as_f64().unwrap()))
-        .collect();
+    let s = analyze_signals(&rec, &dir.join("out"), &["--no-models"]);
+    let ours = track_points(&s, "loudness_momentary");
     let theirs = ffmpeg_momentary(&rec);
     assert!(theirs.len() > 250, "ffmpeg printed {} values", theirs.len());
     // Compare inside each steady level (away from the steps and the edges).

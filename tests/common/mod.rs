@@ -174,3 +174,37 @@ pub fn synth_recording(path: &Path, secs: u32, extra: &[&str]) {
     args.push(p);
     ffmpeg(&args);
 }
+
+/// Run `livecut analyze REC --out OUT EXTRA…`, require success, return `signals.json`.
+pub fn analyze_signals(rec: &Path, out: &Path, extra: &[&str]) -> Value {
+    let o = run(livecut()
+        .arg("analyze")
+        .arg(rec)
+        .arg("--out")
+        .arg(out)
+        .args(extra));
+    assert_eq!(o.status.code(), Some(0), "analyze failed");
+    let stem = rec
+        .file_stem()
+        .expect("file stem")
+        .to_string_lossy()
+        .into_owned();
+    read_json(&out.join(stem).join("signals.json"))
+}
+
+/// (time, value) pairs of a media track in `signals.json` (null values are skipped).
+pub fn track_points(signals: &Value, name: &str) -> Vec<(f64, f64)> {
+    let track = signals["media"]["tracks"]
+        .as_array()
+        .expect("media tracks")
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("no track {name}"));
+    track["times_s"]
+        .as_array()
+        .expect("times_s")
+        .iter()
+        .zip(track["values"].as_array().expect("values"))
+        .filter_map(|(t, v)| Some((t.as_f64()?, v.as_f64()?)))
+        .collect()
+}
