@@ -20,10 +20,12 @@ pub struct Boundaries {
     pub cuts: Vec<f64>,
     /// Whether a speech track was available at all.
     pub have_speech: bool,
+    /// Spans no clip may contain (glitches, intermissions).
+    pub avoid: Vec<Span>,
 }
 
 /// What a boundary was snapped to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Snap {
     /// A shot cut inside a pause (or with no speech data).
@@ -31,6 +33,7 @@ pub enum Snap {
     /// A pause in speech.
     Pause,
     /// Nothing clean nearby: left where selection put it.
+    #[default]
     None,
 }
 

@@ -14,8 +14,13 @@ pub struct SignalSpec {
     /// Track it is computed from.
     pub track: String,
     pub weight: f64,
-    /// Seconds the track reacts after the on-screen moment; it is shifted back by this.
+    /// Seconds the track reacts after the on-screen moment; it is shifted back by this
+    /// (the prior, used when the lag cannot be estimated).
     pub lag_s: f64,
+    /// Bounds `[min, max]` of the lag (seconds) to estimate per recording by
+    /// cross-correlation with the on-screen tracks; absent: `lag_s` as given.
+    #[serde(default)]
+    pub lag_range_s: Option<[f64; 2]>,
     /// Moving-average window applied before normalisation (seconds).
     pub smooth_s: f64,
     /// Smallest spread (in track units) used for normalisation, so a flat or sparse track
@@ -55,16 +60,19 @@ impl Default for FuseSettings {
                 smooth_s,
                 min_spread,
                 fill,
+                lag_range_s: None,
                 discount_by: None,
             };
-        let discounted = |s: SignalSpec, by: &str| SignalSpec {
+        let reacting = |s: SignalSpec, by: &str, range: [f64; 2]| SignalSpec {
             discount_by: Some(by.into()),
+            lag_range_s: Some(range),
             ..s
         };
         Self {
             signals: vec![
                 spec("loudness", "loudness_momentary", 0.25, 0.0, 3.0, 1.5, -70.0),
-                spec("motion", "motion", 0.25, 0.0, 3.0, 0.004, 0.0),
+                spec("motion", "motion", 0.2, 0.0, 3.0, 0.004, 0.0),
+                spec("host_motion", "host_motion", 0.2, 0.0, 5.0, 0.004, 0.0),
                 spec(
                     "audio_events",
                     "audio_excitement",
@@ -75,13 +83,15 @@ impl Default for FuseSettings {
                     0.0,
                 ),
                 spec("screen_text", "screen_keywords", 0.1, 0.0, 3.0, 0.5, 0.0),
-                discounted(
+                reacting(
                     spec("comments", "comment_users", 0.3, 3.0, 5.0, 1.0, 0.0),
                     "spam",
+                    [1.0, 6.0],
                 ),
-                discounted(
+                reacting(
                     spec("orders", "orders", 0.2, 10.0, 15.0, 0.05, 0.0),
                     "order_spam",
+                    [4.0, 30.0],
                 ),
             ],
             baseline_window_s: 600.0,
@@ -99,7 +109,26 @@ pub struct Curve {
     pub score: Vec<f64>,
     /// Per signal: its weighted activation per bin (sums to `score`).
     pub contributions: Vec<(String, Vec<f64>)>,
+    /// The lag each reacting signal (comments, orders) was shifted back by.
+    pub lags: Vec<Lag>,
 }
+
+/// How far a reacting signal was shifted back, and whether that was measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lag {
+    pub signal: String,
+    pub lag_s: f64,
+    /// Bounds the estimate was searched in.
+    pub range_s: [f64; 2],
+    /// Correlation with the on-screen tracks at `lag_s` (absent when not estimated).
+    pub correlation: Option<f64>,
+    /// False: the prior (`lag_s` of the profile) was used, because the recording had no
+    /// on-screen activity or no clear reaction to correlate.
+    pub estimated: bool,
+}
+
+/// Weakest correlation accepted as a measured lag; below it the prior is used.
+const MIN_LAG_CORRELATION: f64 = 0.2;
 
 impl Curve {
     pub fn len(&self) -> usize {
@@ -109,70 +138,113 @@ impl Curve {
     pub fn is_empty(&self) -> bool {
         self.score.is_empty()
     }
+
+    /// The lag applied to `signal` (0 for signals that are not shifted).
+    pub fn lag_of(&self, signal: &str) -> f64 {
+        self.lags
+            .iter()
+            .find(|l| l.signal == signal)
+            .map_or(0.0, |l| l.lag_s)
+    }
+}
+
+/// One signal on the grid before its lag: robust z of the smoothed track, and the share of
+/// it that survives the discount (spam).
+struct Prepared<'a> {
+    spec: &'a SignalSpec,
+    z: Vec<f64>,
+    keep: Vec<f64>,
 }
 
 /// Fuse `signals` over `duration_s` seconds. Signals whose track is absent (no comments
 /// file, say) are left out and the remaining weights renormalised.
 pub fn fuse(signals: &SignalSet, duration_s: f64, settings: &FuseSettings) -> Curve {
     let n = duration_s.ceil().max(1.0) as usize;
-    let present: Vec<&SignalSpec> = settings
+    let per_second = |name: &str, fill: f32| -> Option<Vec<f64>> {
+        let t = signals.get(name).filter(|t| !t.is_empty())?;
+        Some(
+            t.resample_mean(1.0, n, fill)
+                .into_iter()
+                .map(f64::from)
+                .collect(),
+        )
+    };
+    let prepared: Vec<Prepared> = settings
         .signals
         .iter()
-        .filter(|s| s.weight > 0.0 && signals.get(&s.track).is_some_and(|t| !t.is_empty()))
-        .collect();
-    let total_weight: f64 = present.iter().map(|s| s.weight).sum();
-    let mut score = vec![0.0; n];
-    let mut contributions = Vec::new();
-    for spec in present {
-        let Some(track) = signals.get(&spec.track) else {
-            continue;
-        };
-        let raw: Vec<f64> = track
-            .resample_mean(1.0, n, spec.fill)
-            .into_iter()
-            .map(f64::from)
-            .collect();
-        let shifted = shift_back(&raw, spec.lag_s.round() as usize);
-        let smooth = moving_average(&shifted, spec.smooth_s.round().max(1.0) as usize);
-        let z = robust_z(
-            &smooth,
-            settings.baseline_window_s as usize,
-            spec.min_spread,
-        );
-        let w = spec.weight / total_weight;
-        // The discount (spam) goes through the same lag shift and smoothing as the signal.
-        let keep: Vec<f64> = match spec.discount_by.as_deref().and_then(|d| signals.get(d)) {
-            Some(d) => {
-                let d: Vec<f64> = d
-                    .resample_mean(1.0, n, 0.0)
-                    .into_iter()
-                    .map(f64::from)
-                    .collect();
-                let window = spec.smooth_s.round().max(1.0) as usize;
-                moving_average(&shift_back(&d, spec.lag_s.round() as usize), window)
+        .filter(|s| s.weight > 0.0)
+        .filter_map(|spec| {
+            let raw = per_second(&spec.track, spec.fill)?;
+            let window = spec.smooth_s.round().max(1.0) as usize;
+            let smooth = moving_average(&raw, window);
+            let z = robust_z(
+                &smooth,
+                settings.baseline_window_s as usize,
+                spec.min_spread,
+            );
+            // The discount goes through the same smoothing (and later shift) as the signal.
+            let keep = match spec.discount_by.as_deref().and_then(|d| per_second(d, 0.0)) {
+                Some(d) => moving_average(&d, window)
                     .iter()
                     .map(|v| 1.0 - v.clamp(0.0, 1.0))
-                    .collect()
+                    .collect(),
+                None => vec![1.0; n],
+            };
+            Some(Prepared { spec, z, keep })
+        })
+        .collect();
+    let total_weight: f64 = prepared.iter().map(|p| p.spec.weight).sum();
+    let activation = |z: f64| (z / settings.z_saturation).clamp(0.0, 1.0);
+
+    // What happens on screen and in the room: the signals that are not a reaction.
+    let mut stimulus = vec![0.0; n];
+    for p in prepared.iter().filter(|p| p.spec.lag_range_s.is_none()) {
+        for (s, z) in stimulus.iter_mut().zip(&p.z) {
+            *s += p.spec.weight * activation(*z);
+        }
+    }
+
+    let mut score = vec![0.0; n];
+    let mut contributions = Vec::new();
+    let mut lags = Vec::new();
+    for p in &prepared {
+        let lag = match p.spec.lag_range_s {
+            Some(range) => {
+                let response: Vec<f64> =
+                    p.z.iter()
+                        .zip(&p.keep)
+                        .map(|(z, k)| k * activation(*z))
+                        .collect();
+                let lag = estimate_lag(&stimulus, &response, range, p.spec.lag_s);
+                let lag_s = lag.lag_s;
+                lags.push(Lag {
+                    signal: p.spec.signal.clone(),
+                    ..lag
+                });
+                lag_s
             }
-            None => vec![1.0; n],
+            None => p.spec.lag_s,
         };
+        let shift = lag.round().max(0.0) as usize;
+        let z = shift_back(&p.z, shift);
+        let keep = shift_back(&p.keep, shift);
+        let w = p.spec.weight / total_weight;
         let contrib: Vec<f64> = z
             .iter()
             .zip(&keep)
-            .map(|(&z, &k)| k * w * (z / settings.z_saturation).clamp(0.0, 1.0))
+            .map(|(&z, &k)| k * w * activation(z))
             .collect();
         for (s, c) in score.iter_mut().zip(&contrib) {
             *s += c;
         }
-        contributions.push((spec.signal.clone(), contrib));
+        contributions.push((p.spec.signal.clone(), contrib));
     }
     for name in &settings.refuse {
-        let Some(track) = signals.get(name) else {
+        let Some(refuse) = per_second(name, 0.0) else {
             continue;
         };
-        let refuse = track.resample_mean(1.0, n, 0.0);
         for (i, r) in refuse.iter().enumerate() {
-            let keep = 1.0 - f64::from(*r).clamp(0.0, 1.0);
+            let keep = 1.0 - r.clamp(0.0, 1.0);
             score[i] *= keep;
             for (_, c) in contributions.iter_mut() {
                 c[i] *= keep;
@@ -183,7 +255,73 @@ pub fn fuse(signals: &SignalSet, duration_s: f64, settings: &FuseSettings) -> Cu
         step_s: 1.0,
         score,
         contributions,
+        lags,
     }
+}
+
+/// The lag in `range` (whole seconds) at which `response` best follows `stimulus`
+/// (Pearson correlation of `stimulus[i]` with `response[i + lag]`); `prior` when no lag
+/// correlates at least [`MIN_LAG_CORRELATION`].
+fn estimate_lag(stimulus: &[f64], response: &[f64], range: [f64; 2], prior: f64) -> Lag {
+    let lo = range[0].max(0.0).round() as usize;
+    let hi = range[1].max(range[0]).round() as usize;
+    let rs: Vec<(usize, f64)> = (lo..=hi)
+        .take_while(|lag| lag + 10 < stimulus.len())
+        .filter_map(|lag| {
+            pearson(&stimulus[..stimulus.len() - lag], &response[lag..]).map(|r| (lag, r))
+        })
+        .collect();
+    // Saturated activations make flat-topped correlations: take the middle of the lags
+    // within 0.01 of the best, not the first of them.
+    let best = rs
+        .iter()
+        .map(|&(_, r)| r)
+        .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
+    let best = best.map(|b| {
+        let near: Vec<usize> = rs
+            .iter()
+            .filter(|&&(_, r)| r >= b - 0.01)
+            .map(|&(l, _)| l)
+            .collect();
+        (near[near.len() / 2], b)
+    });
+    let prior_lag = Lag {
+        signal: String::new(),
+        lag_s: prior.clamp(range[0], range[1].max(range[0])),
+        range_s: range,
+        correlation: best.map(|(_, r)| round3(r)),
+        estimated: false,
+    };
+    match best {
+        Some((lag, r)) if r >= MIN_LAG_CORRELATION => Lag {
+            lag_s: lag as f64,
+            estimated: true,
+            ..prior_lag
+        },
+        _ => prior_lag,
+    }
+}
+
+fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
+    let n = a.len().min(b.len());
+    if n < 2 {
+        return None;
+    }
+    let (a, b) = (&a[..n], &b[..n]);
+    let ma = a.iter().sum::<f64>() / n as f64;
+    let mb = b.iter().sum::<f64>() / n as f64;
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        let (dx, dy) = (x - ma, y - mb);
+        sab += dx * dy;
+        saa += dx * dx;
+        sbb += dy * dy;
+    }
+    (saa > 1e-12 && sbb > 1e-12).then(|| sab / (saa * sbb).sqrt())
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 /// `out[i] = x[i + lag]`: a reaction `lag` seconds late is moved onto the moment.
@@ -334,6 +472,67 @@ mod tests {
             "max {:?}",
             z.iter().cloned().fold(0.0, f64::max)
         );
+    }
+
+    fn bumps(n: usize, at: &[usize], len: usize, height: f32) -> Vec<f32> {
+        let mut v = vec![0.0f32; n];
+        for &a in at {
+            for x in &mut v[a..(a + len).min(n)] {
+                *x = height;
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn lags_are_estimated_within_their_priors() {
+        // Three on-screen moments (motion); comments follow 5 s later, orders 14 s later.
+        let n = 600;
+        let at = [100, 280, 450];
+        let motion = bumps(n, &at, 12, 0.05);
+        let comments: Vec<f32> = bumps(n, &at.map(|a| a + 5), 12, 20.0)
+            .iter()
+            .map(|v| v + 1.0)
+            .collect();
+        let orders = bumps(n, &at.map(|a| a + 14), 12, 1.0);
+        let set = SignalSet {
+            tracks: vec![
+                track("motion", &motion),
+                track("comment_users", &comments),
+                track("orders", &orders),
+            ],
+            ..Default::default()
+        };
+        let curve = fuse(&set, n as f64, &FuseSettings::default());
+        let lag = |s: &str| curve.lags.iter().find(|l| l.signal == s).unwrap().clone();
+        let c = lag("comments");
+        assert!(c.estimated && c.lag_s == 5.0, "{c:?}");
+        assert!(c.correlation.unwrap() > 0.5);
+        let o = lag("orders");
+        assert!(o.estimated && (o.lag_s - 14.0).abs() <= 1.0, "{o:?}");
+        // A reaction outside the prior is not believed beyond its bound.
+        let late = bumps(n, &at.map(|a| a + 12), 12, 20.0);
+        let set = SignalSet {
+            tracks: vec![track("motion", &motion), track("comment_users", &late)],
+            ..Default::default()
+        };
+        let c = fuse(&set, n as f64, &FuseSettings::default()).lags[0].clone();
+        assert!(c.lag_s <= 6.0, "{c:?}");
+    }
+
+    #[test]
+    fn unrelated_reactions_keep_the_prior_lag() {
+        let n = 600;
+        let motion = bumps(n, &[100, 280, 450], 12, 0.05);
+        let comments: Vec<f32> = bumps(n, &[30, 200, 520], 12, 20.0);
+        let set = SignalSet {
+            tracks: vec![track("motion", &motion), track("comment_users", &comments)],
+            ..Default::default()
+        };
+        let curve = fuse(&set, n as f64, &FuseSettings::default());
+        assert!(!curve.lags[0].estimated, "{:?}", curve.lags);
+        assert_eq!(curve.lags[0].lag_s, 3.0);
+        assert_eq!(curve.lag_of("comments"), 3.0);
     }
 
     #[test]

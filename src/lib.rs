@@ -6,6 +6,7 @@
 //! `select` → `cut` → `report`.
 
 pub mod boundaries;
+pub mod classify;
 pub mod cli;
 pub mod cut;
 pub mod error;

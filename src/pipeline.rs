@@ -243,8 +243,15 @@ pub fn analyze(
         all.insert(t.clone());
     }
     let curve = fuse(&all, analysed_until_s, &opts.fuse);
-    let bounds = crate::boundaries::Boundaries::from_signals(&all);
-    let highlights = select(&curve, analysed_until_s, &opts.select, &bounds);
+    let mut bounds = crate::boundaries::Boundaries::from_signals(&all);
+    bounds.avoid = flagged
+        .iter()
+        .map(|f| crate::time::Span::new(f.start_s - 0.5, f.end_s + 0.5))
+        .collect();
+    let mut highlights = select(&curve, analysed_until_s, &opts.select, &bounds);
+    for h in &mut highlights {
+        (h.kind, h.tags, h.type_evidence) = crate::classify::classify(h, &all, &curve);
+    }
 
     for (name, secs) in &model_set.seconds {
         tracing::info!("{name}: {secs:.2} s");
@@ -265,6 +272,7 @@ pub fn analyze(
         analysed_until_s,
         models: models_used,
         flagged,
+        lags: curve.lags.clone(),
         timelines: reports,
         warnings,
         highlights,

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::boundaries::{Boundaries, Snap};
+use crate::classify::HighlightType;
 use crate::fuse::{moving_average, Curve};
 use crate::time::Span;
 
@@ -45,21 +46,28 @@ pub struct Reason {
     pub contribution: f64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Highlight {
     pub rank: usize,
     pub start_s: f64,
     pub end_s: f64,
     pub peak_s: f64,
+    /// Mean fused score around the peak (0–1); highlights are ranked by it.
     pub score: f64,
+    /// Each signal's contribution to `score`, largest first.
     pub reasons: Vec<Reason>,
     /// What each boundary was snapped to (pause in speech, shot cut, or none nearby).
-    #[serde(default = "unsnapped")]
+    #[serde(default)]
     pub boundaries: [Snap; 2],
-}
-
-fn unsnapped() -> [Snap; 2] {
-    [Snap::None, Snap::None]
+    /// product, flash_sale, interaction or moment (see `classify.rs`).
+    #[serde(rename = "type", default)]
+    pub kind: HighlightType,
+    /// `sku:…`, `kw:…` (dominant comment keyword classes), `emotion:…`, `sale_card`.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Why it got its type, in words.
+    #[serde(default)]
+    pub type_evidence: Vec<String>,
 }
 
 impl Highlight {
@@ -90,14 +98,20 @@ pub fn select(
     let min_len = settings.min_len_s.min(duration_s);
     let max_len = settings.max_len_s.max(min_len).min(duration_s);
     let mut chosen: Vec<Highlight> = Vec::new();
+    // Peaks that could not become a clip (boxed in by flagged spans or other highlights):
+    // their shoulders are the same moment and are not tried either.
+    let mut rejected: Vec<f64> = Vec::new();
     for &p in &order {
         if chosen.len() >= settings.top || smooth[p] < settings.min_score {
             break;
         }
         let peak_s = p as f64 + 0.5;
-        if chosen.iter().any(|h| {
-            h.span().contains(peak_s) || (h.peak_s - peak_s).abs() < settings.min_separation_s
-        }) {
+        let near = |q: f64| (q - peak_s).abs() < settings.min_separation_s;
+        if chosen
+            .iter()
+            .any(|h| h.span().contains(peak_s) || near(h.peak_s))
+            || rejected.iter().any(|&q| near(q))
+        {
             continue;
         }
         // The elevated region around the peak: where the curve stays above a fraction of
@@ -153,23 +167,21 @@ pub fn select(
                 [Snap::None, e_how],
             ),
         ];
-        let (mut span, how) = candidates
+        let (span, how) = candidates
             .into_iter()
             .find(|(c, _)| fits(c))
             .unwrap_or((span, [Snap::None, Snap::None]));
-        // Never two highlights for one moment: trim against those already chosen.
-        for h in &chosen {
-            if span.overlap(&h.span()) > 0.0 {
-                if h.peak_s < peak_s {
-                    span.start_s = span.start_s.max(h.end_s);
-                } else {
-                    span.end_s = span.end_s.min(h.start_s);
-                }
-            }
-        }
-        if span.duration() + 1e-9 < min_len || !span.contains(peak_s.min(span.end_s - 1e-9)) {
+        // Never two highlights for one moment, and never a flagged span (glitch,
+        // intermission) inside a clip: keep to the free stretch around the peak.
+        let walls: Vec<Span> = chosen
+            .iter()
+            .map(Highlight::span)
+            .chain(bounds.avoid.iter().copied())
+            .collect();
+        let Some((span, how)) = fit_between(span, how, peak_s, &walls, min_len, duration_s) else {
+            rejected.push(peak_s);
             continue;
-        }
+        };
         chosen.push(Highlight {
             rank: 0,
             start_s: span.start_s,
@@ -178,12 +190,66 @@ pub fn select(
             score: round3(smooth[p].clamp(0.0, 1.0)),
             reasons: reasons_at(curve, p, settings.smooth_s),
             boundaries: how,
+            ..Default::default()
         });
     }
     for (i, h) in chosen.iter_mut().enumerate() {
         h.rank = i + 1;
     }
     chosen
+}
+
+/// `span` cut to the free stretch around `peak_s` between `walls`; grown back to `min_len`
+/// inside that stretch if the cut made it too short (that side then is not snapped).
+/// `None` when the stretch itself is shorter than `min_len`.
+fn fit_between(
+    span: Span,
+    how: [Snap; 2],
+    peak_s: f64,
+    walls: &[Span],
+    min_len: f64,
+    duration_s: f64,
+) -> Option<(Span, [Snap; 2])> {
+    let lo = walls
+        .iter()
+        .filter(|w| w.start_s < peak_s && w.end_s <= peak_s + 1e-9)
+        .map(|w| w.end_s)
+        .fold(0.0, f64::max);
+    let hi = walls
+        .iter()
+        .filter(|w| w.end_s > peak_s && w.start_s >= peak_s - 1e-9)
+        .map(|w| w.start_s)
+        .fold(duration_s, f64::min);
+    if walls
+        .iter()
+        .any(|w| w.contains(peak_s) && w.start_s < peak_s && w.end_s > peak_s)
+    {
+        return None;
+    }
+    let mut out = span;
+    let mut how = how;
+    if out.start_s < lo {
+        out.start_s = lo;
+        how[0] = Snap::None;
+    }
+    if out.end_s > hi {
+        out.end_s = hi;
+        how[1] = Snap::None;
+    }
+    let missing = min_len - out.duration();
+    if missing > 1e-9 {
+        if hi - lo + 1e-9 < min_len {
+            return None;
+        }
+        // Grow on the sides with room, two thirds of it into the build-up.
+        let before = (missing * 2.0 / 3.0).min(out.start_s - lo);
+        let after = (missing - before).min(hi - out.end_s);
+        out.start_s -= missing - after;
+        out.end_s += after;
+        how = [Snap::None, Snap::None];
+    }
+    (out.duration() + 1e-9 >= min_len && out.start_s >= lo - 1e-9 && out.end_s <= hi + 1e-9)
+        .then_some((out, how))
 }
 
 /// Each signal's mean contribution in the smoothing window around bin `p`, largest first.
@@ -224,6 +290,7 @@ mod tests {
             step_s: 1.0,
             contributions: vec![("motion".into(), score.clone())],
             score,
+            lags: Vec::new(),
         }
     }
 
@@ -263,6 +330,27 @@ mod tests {
         assert_eq!(hs.len(), 1);
         assert_eq!(hs[0].start_s, 0.0);
         assert!(hs[0].end_s <= 40.0);
+    }
+
+    #[test]
+    fn clips_stop_at_flagged_spans_and_keep_their_length() {
+        let curve = curve_with_bumps(300, &[(150, 0.8)]);
+        let bounds = Boundaries {
+            avoid: vec![Span::new(138.0, 141.0), Span::new(175.0, 200.0)],
+            ..Default::default()
+        };
+        let hs = select(&curve, 300.0, &SelectSettings::default(), &bounds);
+        assert_eq!(hs.len(), 1);
+        let h = &hs[0];
+        assert!(h.start_s >= 141.0 && h.end_s <= 175.0, "{h:?}");
+        assert!(h.end_s - h.start_s >= 20.0 - 1e-9, "{h:?}");
+        // A moment boxed in tighter than the shortest clip is dropped.
+        let bounds = Boundaries {
+            avoid: vec![Span::new(140.0, 141.0), Span::new(155.0, 160.0)],
+            ..Default::default()
+        };
+        let hs = select(&curve, 300.0, &SelectSettings::default(), &bounds);
+        assert!(hs.is_empty(), "{hs:?}");
     }
 
     #[test]

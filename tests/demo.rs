@@ -14,6 +14,7 @@ const GOP_S: f64 = 2.0; // make_demo.py encodes with a 2 s GOP
 const SIGNALS: &[&str] = &[
     "loudness",
     "motion",
+    "host_motion",
     "audio_events",
     "screen_text",
     "comments",
@@ -106,11 +107,27 @@ fn run_finds_the_moments_and_cuts_clean_clips() {
     let top3 = &hs[..hs.len().min(3)];
     for m in demo.truth["moments"].as_array().unwrap() {
         let (ms, me) = (f(&m["start_s"]), f(&m["end_s"]));
-        let covered = top3.iter().any(|hl| {
+        let covering = top3.iter().find(|hl| {
             let overlap = me.min(f(&hl["end_s"])) - ms.max(f(&hl["start_s"]));
             overlap >= 0.5 * (me - ms)
         });
-        assert!(covered, "moment {m} not in the top 3: {top3:?}");
+        let hl = covering.unwrap_or_else(|| panic!("moment {m} not in the top 3: {top3:?}"));
+        // …and typed as an editor would: demo → product, lottery → interaction.
+        let want = match m["kind"].as_str().unwrap() {
+            "product_demo" => "product",
+            "lottery" => "interaction",
+            _ => "flash_sale",
+        };
+        assert_eq!(hl["type"], want, "{hl}");
+        let tags: Vec<&str> = hl["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        if want == "flash_sale" {
+            assert!(tags.contains(&"sku:SKU-B200"), "{tags:?}");
+        }
     }
     // The bot flood (one account spamming) is not a highlight's peak.
     for d in demo.truth["decoys"].as_array().unwrap() {

@@ -61,6 +61,9 @@ pub struct HighlightsFile {
     /// (`intermission`).
     #[serde(default)]
     pub flagged: Vec<crate::signals::FlaggedSpan>,
+    /// How far comments and orders were shifted back onto the moments they react to.
+    #[serde(default)]
+    pub lags: Vec<crate::fuse::Lag>,
     pub timelines: Vec<ParseReport>,
     pub warnings: Vec<String>,
     pub highlights: Vec<Highlight>,

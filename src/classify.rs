@@ -1,0 +1,385 @@
+//! What kind of moment a highlight is, and the tags an editor or a publishing script uses:
+//! the SKU that sold, the dominant comment keyword classes, the emotion in the room.
+//!
+//! Types (the evidence is listed in `type_evidence` of each highlight):
+//! - `flash_sale`: closing the sale — a sale card on screen (秒杀/上链接/price), purchase
+//!   comments (抢/买了/链接), an order spike;
+//! - `interaction`: the audience's climax — lottery calls (扣1/1111), laughter (comments or
+//!   the soundtrack), cheering and applause;
+//! - `product`: a product reveal or demonstration — the host's hands and product moving,
+//!   product questions (多少钱/什么颜色), orders rising without a sale card;
+//! - `moment`: none of these stands out (a loud or busy moment).
+//!
+//! Audience and sales evidence is read in the reaction window (the span shifted by the lag
+//! fusion estimated), on-screen and sound evidence in the span itself.
+
+use serde::{Deserialize, Serialize};
+
+use crate::fuse::Curve;
+use crate::select::Highlight;
+use crate::signals::{SignalSet, Track};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum HighlightType {
+    Product,
+    FlashSale,
+    Interaction,
+    #[default]
+    Moment,
+}
+
+impl HighlightType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Product => "product",
+            Self::FlashSale => "flash_sale",
+            Self::Interaction => "interaction",
+            Self::Moment => "moment",
+        }
+    }
+}
+
+/// Smallest evidence score that names a type; below it the highlight is a `moment`.
+const MIN_TYPE_SCORE: f64 = 0.25;
+/// Share of the window's comments a keyword class needs to become a tag.
+const KEYWORD_TAG_SHARE: f64 = 0.15;
+/// Seconds after the span's end (beyond the estimated lag) in which orders still count.
+const ORDER_TAIL_S: f64 = 10.0;
+
+/// Sum of a track's values with times in `[a, b)`.
+fn sum_in(t: &Track, a: f64, b: f64) -> f64 {
+    t.times_s
+        .iter()
+        .zip(&t.values)
+        .filter(|(x, v)| **x >= a && **x < b && v.is_finite())
+        .map(|(_, v)| f64::from(*v))
+        .sum()
+}
+
+/// Mean of a track's values in `[a, b)` (0 when it has none there).
+fn mean_in(t: &Track, a: f64, b: f64) -> f64 {
+    let (s, n) = t
+        .times_s
+        .iter()
+        .zip(&t.values)
+        .filter(|(x, v)| **x >= a && **x < b && v.is_finite())
+        .fold((0.0, 0usize), |(s, n), (_, v)| (s + f64::from(*v), n + 1));
+    if n == 0 {
+        0.0
+    } else {
+        s / n as f64
+    }
+}
+
+/// Evidence gathered for one highlight.
+struct Evidence {
+    /// Share of each keyword class among the window's comments.
+    keywords: Vec<(String, f64)>,
+    /// Share of the highlight's score per fused signal.
+    reasons: Vec<(String, f64)>,
+    sale_card: bool,
+    laughter_audio: f64,
+    cheer_audio: f64,
+    /// (sku, orders) in the order window, most first.
+    skus: Vec<(String, f64)>,
+    orders: f64,
+}
+
+impl Evidence {
+    fn keyword(&self, class: &str) -> f64 {
+        self.keywords
+            .iter()
+            .find(|(c, _)| c == class)
+            .map_or(0.0, |(_, s)| *s)
+    }
+
+    fn reason(&self, signal: &str) -> f64 {
+        self.reasons
+            .iter()
+            .find(|(s, _)| s == signal)
+            .map_or(0.0, |(_, v)| *v)
+    }
+}
+
+fn gather(h: &Highlight, set: &SignalSet, curve: &Curve) -> Evidence {
+    let (a, b) = (h.start_s, h.end_s);
+    let lag_c = curve.lag_of("comments");
+    let (ca, cb) = (a + lag_c, b + lag_c);
+    let total_comments = set.get("comments").map_or(0.0, |t| sum_in(t, ca, cb));
+    let keywords = set
+        .tracks
+        .iter()
+        .filter_map(|t| {
+            let class = t.name.strip_prefix("kw_")?;
+            let share = if total_comments > 0.0 {
+                sum_in(t, ca, cb) / total_comments
+            } else {
+                0.0
+            };
+            Some((class.to_string(), share))
+        })
+        .collect();
+    let total: f64 = h.reasons.iter().map(|r| r.contribution).sum();
+    let reasons = h
+        .reasons
+        .iter()
+        .map(|r| {
+            let share = if total > 0.0 {
+                r.contribution / total
+            } else {
+                0.0
+            };
+            (r.signal.clone(), share)
+        })
+        .collect();
+    let audio = |names: &[&str]| {
+        names
+            .iter()
+            .filter_map(|n| set.get(&format!("audio_{n}")))
+            .map(|t| mean_in(t, a, b))
+            .fold(0.0, f64::max)
+    };
+    let (oa, ob) = (a, b + curve.lag_of("orders") + ORDER_TAIL_S);
+    let mut skus: Vec<(String, f64)> = set
+        .tracks
+        .iter()
+        .filter_map(|t| Some((t.name.strip_prefix("sku:")?.to_string(), sum_in(t, oa, ob))))
+        .filter(|(_, n)| *n > 0.0)
+        .collect();
+    skus.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+    Evidence {
+        keywords,
+        reasons,
+        sale_card: set
+            .get("screen_keywords")
+            .is_some_and(|t| sum_in(t, a, b) > 0.0),
+        laughter_audio: audio(&["laughter", "giggle", "belly_laugh"]),
+        cheer_audio: audio(&["cheering", "applause", "clapping", "crowd"]),
+        orders: set.get("orders").map_or(0.0, |t| sum_in(t, oa, ob)),
+        skus,
+    }
+}
+
+/// Type, tags and the evidence behind the type, for a highlight of `curve`.
+pub fn classify(
+    h: &Highlight,
+    set: &SignalSet,
+    curve: &Curve,
+) -> (HighlightType, Vec<String>, Vec<String>) {
+    let e = gather(h, set, curve);
+    let card = if e.sale_card { 1.0 } else { 0.0 };
+    let flash = 0.6 * card + e.keyword("purchase") + 0.8 * e.reason("orders");
+    let interaction = e.keyword("lottery")
+        + e.keyword("laughter")
+        + (2.0 * e.laughter_audio).min(1.0)
+        + (2.0 * e.cheer_audio).min(1.0);
+    let product = e.keyword("question")
+        + 1.5 * e.reason("host_motion")
+        + 0.5 * e.reason("motion")
+        + if e.sale_card {
+            0.0
+        } else {
+            0.5 * e.reason("orders")
+        };
+    let scored = [
+        (HighlightType::FlashSale, flash),
+        (HighlightType::Interaction, interaction),
+        (HighlightType::Product, product),
+    ];
+    let (kind, best) =
+        scored
+            .iter()
+            .copied()
+            .fold((HighlightType::Moment, MIN_TYPE_SCORE), |acc, (k, s)| {
+                if s > acc.1 {
+                    (k, s)
+                } else {
+                    acc
+                }
+            });
+    let mut evidence = Vec::new();
+    let pct = |x: f64| format!("{:.0} %", 100.0 * x);
+    match kind {
+        HighlightType::FlashSale => {
+            if e.sale_card {
+                evidence.push("sale words on screen".to_string());
+            }
+            evidence.push(format!("purchase comments {}", pct(e.keyword("purchase"))));
+            evidence.push(format!("orders {} of the score", pct(e.reason("orders"))));
+        }
+        HighlightType::Interaction => {
+            evidence.push(format!("lottery comments {}", pct(e.keyword("lottery"))));
+            evidence.push(format!("laughter comments {}", pct(e.keyword("laughter"))));
+            if e.laughter_audio > 0.1 || e.cheer_audio > 0.1 {
+                evidence.push(format!(
+                    "laughter/cheering in the sound {:.2}/{:.2}",
+                    e.laughter_audio, e.cheer_audio
+                ));
+            }
+        }
+        HighlightType::Product => {
+            evidence.push(format!(
+                "host's hands/product moving {} of the score",
+                pct(e.reason("host_motion"))
+            ));
+            evidence.push(format!("product questions {}", pct(e.keyword("question"))));
+            if e.orders > 0.0 {
+                evidence.push(format!("{} orders in the window", e.orders));
+            }
+        }
+        HighlightType::Moment => evidence.push(format!("no type scored {MIN_TYPE_SCORE} or more")),
+    }
+    if kind != HighlightType::Moment {
+        evidence.push(format!("type score {best:.2}"));
+    }
+    (kind, tags(&e), evidence)
+}
+
+fn tags(e: &Evidence) -> Vec<String> {
+    let mut tags = Vec::new();
+    // The SKU that sold: most orders in the window, at least two, and at least 40 % of them.
+    if let Some((sku, n)) = e.skus.first() {
+        if *n >= 2.0 && *n >= 0.4 * e.orders {
+            tags.push(format!("sku:{sku}"));
+        }
+    }
+    let mut classes: Vec<&(String, f64)> = e
+        .keywords
+        .iter()
+        .filter(|(_, s)| *s >= KEYWORD_TAG_SHARE)
+        .collect();
+    classes.sort_by(|a, b| b.1.total_cmp(&a.1));
+    tags.extend(classes.iter().map(|(c, _)| format!("kw:{c}")));
+    if e.keyword("laughter") >= 0.2 || e.laughter_audio >= 0.2 {
+        tags.push("emotion:laughter".into());
+    }
+    if e.cheer_audio >= 0.2 || e.reason("audio_events") >= 0.25 || e.reason("loudness") >= 0.35 {
+        tags.push("emotion:excitement".into());
+    }
+    if e.sale_card {
+        tags.push("sale_card".into());
+    }
+    tags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::select::Reason;
+
+    fn per_second(name: &str, n: usize, f: impl Fn(usize) -> f32) -> Track {
+        let mut t = Track::new(name, "", "");
+        for i in 0..n {
+            t.push(i as f64, f(i));
+        }
+        t
+    }
+
+    fn highlight(reasons: &[(&str, f64)]) -> Highlight {
+        Highlight {
+            rank: 1,
+            start_s: 100.0,
+            end_s: 130.0,
+            peak_s: 110.0,
+            score: 0.5,
+            reasons: reasons
+                .iter()
+                .map(|(s, c)| Reason {
+                    signal: s.to_string(),
+                    contribution: *c,
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn curve() -> Curve {
+        Curve {
+            step_s: 1.0,
+            score: vec![0.0; 300],
+            contributions: Vec::new(),
+            lags: Vec::new(),
+        }
+    }
+
+    fn inside(i: usize) -> bool {
+        (100..130).contains(&i)
+    }
+
+    #[test]
+    fn sale_card_purchase_comments_and_orders_make_a_flash_sale() {
+        let n = 300;
+        let set = SignalSet {
+            tracks: vec![
+                per_second("comments", n, |i| if inside(i) { 10.0 } else { 1.0 }),
+                per_second("kw_purchase", n, |i| if inside(i) { 6.0 } else { 0.0 }),
+                per_second("kw_question", n, |_| 0.0),
+                per_second("screen_keywords", n, |i| if i == 110 { 3.0 } else { 0.0 }),
+                per_second(
+                    "orders",
+                    n,
+                    |i| if (105..140).contains(&i) { 1.0 } else { 0.0 },
+                ),
+                per_second(
+                    "sku:B",
+                    n,
+                    |i| if (105..140).contains(&i) { 1.0 } else { 0.0 },
+                ),
+                per_second("sku:A", n, |i| if i % 50 == 0 { 1.0 } else { 0.0 }),
+            ],
+            ..Default::default()
+        };
+        let h = highlight(&[("comments", 0.2), ("orders", 0.2), ("screen_text", 0.05)]);
+        let (kind, tags, why) = classify(&h, &set, &curve());
+        assert_eq!(kind, HighlightType::FlashSale, "{why:?}");
+        assert!(tags.contains(&"sku:B".to_string()), "{tags:?}");
+        assert!(!tags.contains(&"sku:A".to_string()), "{tags:?}");
+        assert!(tags.contains(&"kw:purchase".to_string()), "{tags:?}");
+        assert!(tags.contains(&"sale_card".to_string()), "{tags:?}");
+    }
+
+    #[test]
+    fn lottery_calls_make_an_interaction_and_hand_motion_a_product_demo() {
+        let n = 300;
+        let set = SignalSet {
+            tracks: vec![
+                per_second("comments", n, |i| if inside(i) { 20.0 } else { 1.0 }),
+                per_second("kw_lottery", n, |i| if inside(i) { 12.0 } else { 0.0 }),
+                per_second("kw_laughter", n, |i| if inside(i) { 5.0 } else { 0.0 }),
+            ],
+            ..Default::default()
+        };
+        let h = highlight(&[("comments", 0.3), ("loudness", 0.1)]);
+        let (kind, tags, _) = classify(&h, &set, &curve());
+        assert_eq!(kind, HighlightType::Interaction);
+        assert!(tags.contains(&"kw:lottery".to_string()), "{tags:?}");
+        assert!(tags.contains(&"emotion:laughter".to_string()), "{tags:?}");
+
+        let set = SignalSet {
+            tracks: vec![
+                per_second("comments", n, |i| if inside(i) { 3.0 } else { 1.0 }),
+                per_second("kw_question", n, |i| if inside(i) { 1.0 } else { 0.0 }),
+                per_second(
+                    "orders",
+                    n,
+                    |i| if i == 120 || i == 128 { 1.0 } else { 0.0 },
+                ),
+                per_second("sku:A", n, |i| if i == 120 || i == 128 { 1.0 } else { 0.0 }),
+            ],
+            ..Default::default()
+        };
+        let h = highlight(&[("host_motion", 0.15), ("orders", 0.08), ("comments", 0.05)]);
+        let (kind, tags, why) = classify(&h, &set, &curve());
+        assert_eq!(kind, HighlightType::Product, "{why:?}");
+        assert!(tags.contains(&"sku:A".to_string()), "{tags:?}");
+    }
+
+    #[test]
+    fn nothing_distinctive_is_a_moment() {
+        let h = highlight(&[("loudness", 0.3)]);
+        let (kind, tags, _) = classify(&h, &SignalSet::default(), &curve());
+        assert_eq!(kind, HighlightType::Moment);
+        assert_eq!(tags, vec!["emotion:excitement".to_string()]);
+    }
+}
