@@ -51,6 +51,9 @@ pub enum Command {
     Models(ModelsArgs),
     /// Print the built-in fusion and selection profile (TOML) to edit for --profile.
     Profile,
+    /// Score livecut against labelled sessions (and a plain baseline): recall@K,
+    /// precision@K, decoy hits, temporal IoU, type accuracy, boundaries inside speech.
+    Eval(EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +136,13 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     #[command(flatten)]
+    pub settings: AnalysisFlags,
+}
+
+/// How recordings are analysed (shared by `analyze`, `run` and `eval`).
+#[derive(Debug, Args)]
+pub struct AnalysisFlags {
+    #[command(flatten)]
     pub exports: ExportArgs,
     /// Skip the pretrained models (speech, audio events, faces): cheap signals only.
     #[arg(long)]
@@ -167,6 +177,22 @@ pub struct AnalyzeArgs {
     /// Longest highlight, seconds [default: 60, or the profile's].
     #[arg(long)]
     pub max_len: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Folders of labelled sessions (`STEM.truth.json` beside `STEM.mp4` and its exports,
+    /// as written by fixtures/make_session.py), or truth files.
+    #[arg(required = true)]
+    pub sessions: Vec<PathBuf>,
+    /// Where the analyses and `eval.json` go.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Label printed above the table (e.g. "held-out seeds").
+    #[arg(long, default_value = "")]
+    pub label: String,
+    #[command(flatten)]
+    pub settings: AnalysisFlags,
 }
 
 #[derive(Debug, Args)]
@@ -228,6 +254,19 @@ pub struct UsageError(pub String);
 impl AnalyzeArgs {
     /// Validate the flags into pipeline options.
     pub fn to_options(&self) -> Result<AnalyzeOptions, crate::Error> {
+        self.settings
+            .to_options(self.comments.clone(), self.orders.clone(), self.out.clone())
+    }
+}
+
+impl AnalysisFlags {
+    /// Validate the flags into pipeline options for one recording's exports and output.
+    pub fn to_options(
+        &self,
+        comments: Option<PathBuf>,
+        orders: Option<PathBuf>,
+        out_dir: PathBuf,
+    ) -> Result<AnalyzeOptions, crate::Error> {
         let (start, tz, lexicon) = self.exports.settle()?;
         if !(self.face_fps > 0.0 && self.face_fps <= 30.0) {
             return Err(UsageError("--face-fps must be in (0, 30]".into()).into());
@@ -247,9 +286,9 @@ impl AnalyzeArgs {
             return Err(UsageError("--min-len must be > 0 and <= --max-len".into()).into());
         }
         Ok(AnalyzeOptions {
-            comments: self.comments.clone(),
-            orders: self.orders.clone(),
-            out_dir: self.out.clone(),
+            comments,
+            orders,
+            out_dir,
             start,
             tz,
             decode: DecodeOptions {

@@ -18,6 +18,8 @@ pub enum Error {
     Usage(#[from] crate::cli::UsageError),
     #[error(transparent)]
     Profile(#[from] crate::profile::ProfileError),
+    #[error(transparent)]
+    Eval(#[from] crate::eval::EvalError),
     #[error("{path}: {message}")]
     Input { path: PathBuf, message: String },
 }

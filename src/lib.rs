@@ -10,6 +10,7 @@ pub mod classify;
 pub mod cli;
 pub mod cut;
 pub mod error;
+pub mod eval;
 pub mod fsutil;
 pub mod fuse;
 pub mod media;

@@ -101,6 +101,24 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Eval(args) => {
+            let sessions = livecut::eval::discover(&args.sessions)?;
+            let opts = args.settings.to_options(None, None, args.out.clone())?;
+            let report = livecut::eval::run(&sessions, &opts, &args.label, &on_progress)?;
+            bar.finish_and_clear();
+            livecut::report::write_json(&args.out.join("eval.json"), &report)?;
+            if !cli.quiet {
+                print!("{}", report.table());
+                println!("\neval: {}", args.out.join("eval.json").display());
+            }
+            if let Some(s) = report.sessions.iter().find(|s| s.error.is_some()) {
+                anyhow::bail!(
+                    "{}: analysis failed: {}",
+                    s.stem,
+                    s.error.as_deref().unwrap_or_default()
+                );
+            }
+        }
         Command::Profile => {
             bar.finish_and_clear();
             print!("{}", livecut::profile::Profile::default().to_toml());
