@@ -252,9 +252,9 @@ pub fn score(picks: &[Pick], truth: &Truth, speech: Option<&Boundaries>) -> Scor
                 taken[i] = true;
                 s.matched += 1;
                 s.iou_sum += iou;
-                if let Some(want) = &truth.moments[i].kind_type {
+                if let (Some(want), Some(got)) = (&truth.moments[i].kind_type, &p.kind_type) {
                     s.typed += 1;
-                    if p.kind_type.as_deref() == Some(want.as_str()) {
+                    if got == want {
                         s.type_correct += 1;
                     }
                 }

@@ -141,36 +141,6 @@ pub fn select(
             span = Span::new(start, start + max_len);
         }
         let span = span.clamp_to(duration_s);
-        // Clean boundaries: into a pause or onto a cut, keeping the length in range (both
-        // ends if possible, else the one that fits).
-        let (s, s_how) = bounds.snap(span.start_s, true, settings.snap_s);
-        let (e, e_how) = bounds.snap(span.end_s, false, settings.snap_s);
-        // Outwards, and twice as far: a sentence that runs on is better kept whole.
-        let (so, so_how) = bounds.snap_within(span.start_s, true, 2.0 * settings.snap_s, true);
-        let (eo, eo_how) = bounds.snap_within(span.end_s, false, 2.0 * settings.snap_s, true);
-        let fits = |c: &Span| {
-            c.duration() + 1e-9 >= min_len && c.duration() <= max_len + 1e-9 && c.contains(peak_s)
-        };
-        let candidates = [
-            (Span::new(s.max(0.0), e.min(duration_s)), [s_how, e_how]),
-            (Span::new(so.max(0.0), eo.min(duration_s)), [so_how, eo_how]),
-            (Span::new(so.max(0.0), e.min(duration_s)), [so_how, e_how]),
-            (Span::new(s.max(0.0), eo.min(duration_s)), [s_how, eo_how]),
-            (Span::new(so.max(0.0), span.end_s), [so_how, Snap::None]),
-            (
-                Span::new(span.start_s, eo.min(duration_s)),
-                [Snap::None, eo_how],
-            ),
-            (Span::new(s.max(0.0), span.end_s), [s_how, Snap::None]),
-            (
-                Span::new(span.start_s, e.min(duration_s)),
-                [Snap::None, e_how],
-            ),
-        ];
-        let (span, how) = candidates
-            .into_iter()
-            .find(|(c, _)| fits(c))
-            .unwrap_or((span, [Snap::None, Snap::None]));
         // Never two highlights for one moment, and never a flagged span (glitch,
         // intermission) inside a clip: keep to the free stretch around the peak.
         let walls: Vec<Span> = chosen
@@ -178,10 +148,11 @@ pub fn select(
             .map(Highlight::span)
             .chain(bounds.avoid.iter().copied())
             .collect();
-        let Some((span, how)) = fit_between(span, how, peak_s, &walls, min_len, duration_s) else {
+        let Some((span, free)) = fit_between(span, peak_s, &walls, min_len, duration_s) else {
             rejected.push(peak_s);
             continue;
         };
+        let (span, how) = snap_span(span, free, peak_s, bounds, settings.snap_s, min_len, max_len);
         chosen.push(Highlight {
             rank: 0,
             start_s: span.start_s,
@@ -199,57 +170,91 @@ pub fn select(
     chosen
 }
 
-/// `span` cut to the free stretch around `peak_s` between `walls`; grown back to `min_len`
-/// inside that stretch if the cut made it too short (that side then is not snapped).
-/// `None` when the stretch itself is shorter than `min_len`.
+/// `span` cut to the free stretch around `peak_s` between `walls` (and the recording),
+/// grown back to `min_len` inside that stretch if the cut made it too short; with the
+/// stretch. `None` when the peak is inside a wall or the stretch is shorter than `min_len`.
 fn fit_between(
     span: Span,
-    how: [Snap; 2],
     peak_s: f64,
     walls: &[Span],
     min_len: f64,
     duration_s: f64,
-) -> Option<(Span, [Snap; 2])> {
+) -> Option<(Span, Span)> {
+    if walls
+        .iter()
+        .any(|w| w.start_s < peak_s && w.end_s > peak_s)
+    {
+        return None;
+    }
     let lo = walls
         .iter()
-        .filter(|w| w.start_s < peak_s && w.end_s <= peak_s + 1e-9)
+        .filter(|w| w.end_s <= peak_s)
         .map(|w| w.end_s)
         .fold(0.0, f64::max);
     let hi = walls
         .iter()
-        .filter(|w| w.end_s > peak_s && w.start_s >= peak_s - 1e-9)
+        .filter(|w| w.start_s >= peak_s)
         .map(|w| w.start_s)
         .fold(duration_s, f64::min);
-    if walls
-        .iter()
-        .any(|w| w.contains(peak_s) && w.start_s < peak_s && w.end_s > peak_s)
-    {
+    if hi - lo + 1e-9 < min_len {
         return None;
     }
-    let mut out = span;
-    let mut how = how;
-    if out.start_s < lo {
-        out.start_s = lo;
-        how[0] = Snap::None;
-    }
-    if out.end_s > hi {
-        out.end_s = hi;
-        how[1] = Snap::None;
-    }
+    let mut out = Span::new(span.start_s.max(lo), span.end_s.min(hi));
     let missing = min_len - out.duration();
     if missing > 1e-9 {
-        if hi - lo + 1e-9 < min_len {
-            return None;
-        }
         // Grow on the sides with room, two thirds of it into the build-up.
         let before = (missing * 2.0 / 3.0).min(out.start_s - lo);
         let after = (missing - before).min(hi - out.end_s);
         out.start_s -= missing - after;
         out.end_s += after;
-        how = [Snap::None, Snap::None];
     }
-    (out.duration() + 1e-9 >= min_len && out.start_s >= lo - 1e-9 && out.end_s <= hi + 1e-9)
-        .then_some((out, how))
+    Some((out, Span::new(lo, hi)))
+}
+
+/// Clean boundaries: each end into a pause of speech or onto a shot cut — within
+/// `snap_s` either way, else up to 2× and 4× that outwards (a sentence that runs on is
+/// better kept whole) — keeping the length in range, the peak inside and the span inside
+/// `free`. The combination with the most snapped ends wins, then the least moved.
+fn snap_span(
+    span: Span,
+    free: Span,
+    peak_s: f64,
+    bounds: &Boundaries,
+    snap_s: f64,
+    min_len: f64,
+    max_len: f64,
+) -> (Span, [Snap; 2]) {
+    let options = |t: f64, is_start: bool| {
+        let mut v = vec![(t, Snap::None), bounds.snap(t, is_start, snap_s)];
+        for k in [2.0, 4.0] {
+            v.push(bounds.snap_within(t, is_start, k * snap_s, true));
+        }
+        v.retain(|(x, _)| free.start_s - 1e-9 <= *x && *x <= free.end_s + 1e-9);
+        v
+    };
+    let starts = options(span.start_s, true);
+    let ends = options(span.end_s, false);
+    let mut best: Option<((usize, f64), Span, [Snap; 2])> = None;
+    for &(s, sh) in &starts {
+        for &(e, eh) in &ends {
+            let c = Span::new(s, e);
+            let fits = c.duration() + 1e-9 >= min_len
+                && c.duration() <= max_len + 1e-9
+                && c.contains(peak_s);
+            if !fits {
+                continue;
+            }
+            let snapped = usize::from(sh != Snap::None) + usize::from(eh != Snap::None);
+            let moved = (s - span.start_s).abs() + (e - span.end_s).abs();
+            let better = best.as_ref().is_none_or(|((bs, bm), _, _)| {
+                snapped > *bs || (snapped == *bs && moved < *bm)
+            });
+            if better {
+                best = Some(((snapped, moved), c, [sh, eh]));
+            }
+        }
+    }
+    best.map_or((span, [Snap::None, Snap::None]), |(_, c, how)| (c, how))
 }
 
 /// Each signal's mean contribution in the smoothing window around bin `p`, largest first.

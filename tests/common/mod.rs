@@ -141,6 +141,52 @@ pub fn demo() -> &'static Demo {
     })
 }
 
+/// A labelled session from `fixtures/make_session.py` (320x180), generated once per
+/// generator version and arguments. `events` is the generator's `--events` list (empty:
+/// the random layout of `seed`).
+pub struct Session {
+    pub dir: PathBuf,
+    pub mp4: PathBuf,
+    pub comments: PathBuf,
+    pub orders: PathBuf,
+    pub truth: Value,
+}
+
+pub fn session(seed: u32, duration_s: u32, events: &str) -> Session {
+    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+    for script in ["fixtures/make_session.py", "fixtures/make_demo.py"] {
+        let bytes = std::fs::read(root().join(script)).expect("generator script");
+        sha2::Digest::update(&mut hasher, &bytes);
+    }
+    sha2::Digest::update(&mut hasher, format!("{seed}|{duration_s}|{events}").as_bytes());
+    let key = &livecut::fsutil::hex(&sha2::Digest::finalize(hasher))[..12];
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("livecut-fixtures")
+        .join(format!("session-{key}"));
+    let stem = "session";
+    let truth_path = dir.join(format!("{stem}.truth.json"));
+    if !truth_path.exists() {
+        let mut cmd = Command::new("python3");
+        cmd.arg(root().join("fixtures/make_session.py"))
+            .arg("--out")
+            .arg(&dir)
+            .args(["--stem", stem, "--seed", &seed.to_string()])
+            .args(["--duration", &duration_s.to_string()]);
+        if !events.is_empty() {
+            cmd.args(["--events", events]);
+        }
+        let status = cmd.status().expect("python3");
+        assert!(status.success(), "make_session.py failed");
+    }
+    Session {
+        mp4: dir.join(format!("{stem}.mp4")),
+        comments: dir.join(format!("{stem}.comments.xml")),
+        orders: dir.join(format!("{stem}.orders.csv")),
+        truth: read_json(&truth_path),
+        dir,
+    }
+}
+
 /// A short synthetic recording: moving test pattern, a tone, optional loud burst.
 /// `extra` goes before the output path (e.g. `-an`, `-movflags +faststart`).
 pub fn synth_recording(path: &Path, secs: u32, extra: &[&str]) {

@@ -1,0 +1,92 @@
+//! Fusion and selection on labelled sessions (fixtures/make_session.py): decoys alone never
+//! yield a highlight, a quiet product demonstration with a small order bump does, and
+//! `livecut eval` scores a random session.
+
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// `livecut analyze` with comments and orders; returns highlights.json.
+fn analyze(s: &Session, name: &str) -> Value {
+    let out = scratch(name);
+    let o = run(livecut()
+        .arg("analyze")
+        .arg(&s.mp4)
+        .arg("--comments")
+        .arg(&s.comments)
+        .arg("--orders")
+        .arg(&s.orders)
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(0));
+    read_json(&out.join("session/highlights.json"))
+}
+
+fn highlights(h: &Value) -> &Vec<Value> {
+    h["highlights"].as_array().unwrap()
+}
+
+#[test]
+fn a_bot_flood_alone_yields_no_highlight() {
+    let s = session(11, 120, "bot_flood@50");
+    let h = analyze(&s, "sel_bot_flood");
+    assert!(highlights(&h).is_empty(), "{:#}", h["highlights"]);
+    // The flood was seen and discounted, not missed.
+    let spans = h["timelines"][0]["spam_spans"].as_array().unwrap();
+    assert!(!spans.is_empty(), "no spam span reported");
+}
+
+#[test]
+fn a_loud_intermission_card_yields_no_highlight() {
+    let s = session(12, 120, "brb@45");
+    let h = analyze(&s, "sel_brb");
+    assert!(highlights(&h).is_empty(), "{:#}", h["highlights"]);
+    let flagged = h["flagged"].as_array().unwrap();
+    assert!(
+        flagged.iter().any(|f| f["kind"] == "intermission"),
+        "{flagged:?}"
+    );
+}
+
+#[test]
+fn a_glitch_yields_no_highlight() {
+    let s = session(13, 120, "glitch@60");
+    let h = analyze(&s, "sel_glitch");
+    assert!(highlights(&h).is_empty(), "{:#}", h["highlights"]);
+    let flagged = h["flagged"].as_array().unwrap();
+    assert!(flagged.iter().any(|f| f["kind"] == "glitch"), "{flagged:?}");
+}
+
+#[test]
+fn a_quiet_demo_with_an_order_bump_is_a_product_highlight() {
+    let s = session(14, 120, "calm_demo@45");
+    let h = analyze(&s, "sel_calm_demo");
+    let m = &s.truth["moments"][0];
+    let (ms, me) = (m["start_s"].as_f64().unwrap(), m["end_s"].as_f64().unwrap());
+    let hs = highlights(&h);
+    assert!(!hs.is_empty(), "the calm demo was not picked");
+    let top = &hs[0];
+    let (s0, e0) = (top["start_s"].as_f64().unwrap(), top["end_s"].as_f64().unwrap());
+    assert!(
+        e0.min(me) - s0.max(ms) >= 0.5 * (me - ms),
+        "top highlight {s0}–{e0} misses the demo {ms}–{me}"
+    );
+    assert_eq!(top["type"], "product", "{top:#}");
+    let sku = format!("sku:{}", m["sku"].as_str().unwrap());
+    assert!(
+        top["tags"].as_array().unwrap().iter().any(|t| t == &sku),
+        "{top:#}"
+    );
+    // Host motion is among the reasons: it is not a loud-only pick.
+    assert!(
+        top["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["signal"] == "host_motion"),
+        "{top:#}"
+    );
+}
