@@ -17,6 +17,7 @@ pub mod media;
 pub mod models;
 pub mod pipeline;
 pub mod profile;
+pub mod render;
 pub mod report;
 pub mod select;
 pub mod signals;

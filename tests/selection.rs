@@ -90,3 +90,34 @@ fn a_quiet_demo_with_an_order_bump_is_a_product_highlight() {
         "{top:#}"
     );
 }
+
+#[test]
+fn eval_scores_a_random_session_against_the_baseline() {
+    let s = session(21, 240, "");
+    let out = scratch("sel_eval");
+    let o = run(livecut()
+        .arg("eval")
+        .arg(s.dir.join("session.truth.json"))
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("| livecut |") && table.contains("| baseline |"));
+    let r = read_json(&out.join("eval.json"));
+    let l = &r["livecut"];
+    let n = |v: &Value| v.as_u64().unwrap();
+    let moments = n(&l["moments"]);
+    assert_eq!(moments, s.truth["moments"].as_array().unwrap().len() as u64);
+    assert!(moments >= 2, "{:#}", s.truth);
+    assert_eq!(n(&l["matched"]), moments, "{l:#}");
+    assert_eq!(n(&l["decoy_hits"]), 0, "{l:#}");
+    assert_eq!(n(&l["boundaries_in_speech"]), 0, "{l:#}");
+    assert_eq!(n(&l["type_correct"]), n(&l["typed"]), "{l:#}");
+    // The baseline ran on the same tracks and returned its fixed K windows.
+    let b = &r["baseline"];
+    assert_eq!(n(&b["picks"]), 5);
+    for p in r["sessions"][0]["baseline_picks"].as_array().unwrap() {
+        let len = p["end_s"].as_f64().unwrap() - p["start_s"].as_f64().unwrap();
+        assert!((len - 30.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,1 @@
+//! Platform presets (filled in by the presets work).

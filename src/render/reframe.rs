@@ -1,0 +1,1 @@
+//! Crop path that follows the host (filled in by the reframe work).
