@@ -152,7 +152,15 @@ pub fn select(
             rejected.push(peak_s);
             continue;
         };
-        let (span, how) = snap_span(span, free, peak_s, bounds, settings.snap_s, min_len, max_len);
+        let (span, how) = snap_span(
+            span,
+            free,
+            peak_s,
+            bounds,
+            settings.snap_s,
+            min_len,
+            max_len,
+        );
         chosen.push(Highlight {
             rank: 0,
             start_s: span.start_s,
@@ -180,10 +188,7 @@ fn fit_between(
     min_len: f64,
     duration_s: f64,
 ) -> Option<(Span, Span)> {
-    if walls
-        .iter()
-        .any(|w| w.start_s < peak_s && w.end_s > peak_s)
-    {
+    if walls.iter().any(|w| w.start_s < peak_s && w.end_s > peak_s) {
         return None;
     }
     let lo = walls
@@ -246,9 +251,9 @@ fn snap_span(
             }
             let snapped = usize::from(sh != Snap::None) + usize::from(eh != Snap::None);
             let moved = (s - span.start_s).abs() + (e - span.end_s).abs();
-            let better = best.as_ref().is_none_or(|((bs, bm), _, _)| {
-                snapped > *bs || (snapped == *bs && moved < *bm)
-            });
+            let better = best
+                .as_ref()
+                .is_none_or(|((bs, bm), _, _)| snapped > *bs || (snapped == *bs && moved < *bm));
             if better {
                 best = Some(((snapped, moved), c, [sh, eh]));
             }

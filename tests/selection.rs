@@ -69,7 +69,10 @@ fn a_quiet_demo_with_an_order_bump_is_a_product_highlight() {
     let hs = highlights(&h);
     assert!(!hs.is_empty(), "the calm demo was not picked");
     let top = &hs[0];
-    let (s0, e0) = (top["start_s"].as_f64().unwrap(), top["end_s"].as_f64().unwrap());
+    let (s0, e0) = (
+        top["start_s"].as_f64().unwrap(),
+        top["end_s"].as_f64().unwrap(),
+    );
     assert!(
         e0.min(me) - s0.max(ms) >= 0.5 * (me - ms),
         "top highlight {s0}–{e0} misses the demo {ms}–{me}"

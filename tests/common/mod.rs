@@ -158,7 +158,10 @@ pub fn session(seed: u32, duration_s: u32, events: &str) -> Session {
         let bytes = std::fs::read(root().join(script)).expect("generator script");
         sha2::Digest::update(&mut hasher, &bytes);
     }
-    sha2::Digest::update(&mut hasher, format!("{seed}|{duration_s}|{events}").as_bytes());
+    sha2::Digest::update(
+        &mut hasher,
+        format!("{seed}|{duration_s}|{events}").as_bytes(),
+    );
     let key = &livecut::fsutil::hex(&sha2::Digest::finalize(hasher))[..12];
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("livecut-fixtures")
