@@ -13,3 +13,26 @@ pub fn clear_codec_tag(stream: &mut ffmpeg::StreamMut<'_>) {
         (*stream.parameters().as_mut_ptr()).codec_tag = 0;
     }
 }
+
+/// Feed `frame` to a buffer source without giving up the caller's reference, so one
+/// decoded frame can go into several filter graphs (one per platform) without a copy.
+pub fn buffersrc_add_keep_ref(
+    src: &mut ffmpeg::filter::Context,
+    frame: &ffmpeg::Frame,
+) -> Result<(), ffmpeg::Error> {
+    // SAFETY: both pointers come from live ffmpeg-next wrappers borrowed for this call;
+    // with AV_BUFFERSRC_FLAG_KEEP_REF libavfilter takes a new reference to the frame's
+    // buffers and leaves `frame` untouched (it is only read).
+    let ret = unsafe {
+        ffmpeg::ffi::av_buffersrc_add_frame_flags(
+            src.as_mut_ptr(),
+            frame.as_ptr() as *mut _,
+            ffmpeg::ffi::AV_BUFFERSRC_FLAG_KEEP_REF as i32,
+        )
+    };
+    if ret < 0 {
+        Err(ffmpeg::Error::from(ret))
+    } else {
+        Ok(())
+    }
+}

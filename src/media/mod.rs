@@ -10,7 +10,7 @@ mod probe;
 pub use decode::{
     spawn_decoder, AudioBlock, DecodeEvent, DecodeOptions, DecodeStats, GrayFrame, RgbFrame,
 };
-pub use ffi::clear_codec_tag;
+pub use ffi::{buffersrc_add_keep_ref, clear_codec_tag};
 pub use probe::{open_input, probe, AudioInfo, MediaInfo, VideoInfo};
 
 use std::path::PathBuf;
