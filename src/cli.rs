@@ -51,9 +51,29 @@ pub enum Command {
     Models(ModelsArgs),
     /// Print the built-in fusion and selection profile (TOML) to edit for --profile.
     Profile,
+    /// List the platform presets: size, frame rate, length, bitrate, loudness, size cap.
+    Platforms(PlatformsArgs),
     /// Score livecut against labelled sessions (and a plain baseline): recall@K,
     /// precision@K, decoy hits, temporal IoU, type accuracy, boundaries inside speech.
     Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlatformsArgs {
+    /// Profile whose `[platforms.NAME]` tables override the built-in presets.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+}
+
+impl PlatformsArgs {
+    /// The built-in presets with the profile's overrides applied.
+    pub fn presets(&self) -> Result<crate::render::presets::Presets, crate::Error> {
+        let presets = crate::render::presets::Presets::builtin();
+        match &self.profile {
+            Some(path) => Ok(presets.with_overrides(&Profile::load(path)?.platforms)?),
+            None => Ok(presets),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,8 @@ pub enum Error {
     Profile(#[from] crate::profile::ProfileError),
     #[error(transparent)]
     Eval(#[from] crate::eval::EvalError),
+    #[error(transparent)]
+    Preset(#[from] crate::render::presets::PresetError),
     #[error("{path}: {message}")]
     Input { path: PathBuf, message: String },
 }

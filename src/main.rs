@@ -27,7 +27,7 @@ fn is_usage(e: &anyhow::Error) -> bool {
     e.is::<UsageError>()
         || matches!(
             e.downcast_ref::<livecut::Error>(),
-            Some(livecut::Error::Usage(_) | livecut::Error::Profile(_))
+            Some(livecut::Error::Usage(_) | livecut::Error::Profile(_) | livecut::Error::Preset(_))
         )
 }
 
@@ -123,6 +123,10 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             bar.finish_and_clear();
             print!("{}", livecut::profile::Profile::default().to_toml());
         }
+        Command::Platforms(args) => {
+            bar.finish_and_clear();
+            print_platforms(&args.presets()?);
+        }
         Command::Models(args) => {
             bar.finish_and_clear();
             let ok = livecut::models::status::print_status(
@@ -201,6 +205,65 @@ fn report_analysis(cli: &Cli, analysis: &pipeline::Analysis) {
         println!("signal tracks: reused from the cache (same recording and settings)");
     }
     println!("highlights: {}", analysis.highlights_path.display());
+}
+
+/// The presets as an aligned table, then one line of sources per preset.
+fn print_platforms(presets: &livecut::render::presets::Presets) {
+    use livecut::render::presets::Mode;
+    println!(
+        "{:<16} {:<6} {:<9} {:>7} {:>10} {:>18} {:>13} {:>9} {:>7}  framing",
+        "name",
+        "aspect",
+        "size",
+        "fps cap",
+        "length s",
+        "video kbps",
+        "audio",
+        "LUFS/dBTP",
+        "cap MiB"
+    );
+    for p in presets.iter() {
+        let copy = p.mode == Mode::Copy;
+        let (size, fps, video, audio, loudness) = if copy {
+            let src = "source".to_string();
+            (
+                src.clone(),
+                src,
+                "copy".to_string(),
+                "copy".to_string(),
+                "-".to_string(),
+            )
+        } else {
+            (
+                format!("{}x{}", p.width, p.height),
+                format!("{}", p.max_fps),
+                format!("{} (max {})", p.video_bitrate_kbps, p.video_maxrate_kbps),
+                format!(
+                    "{}k {}kHz",
+                    p.audio_bitrate_kbps,
+                    f64::from(p.audio_sample_rate) / 1000.0
+                ),
+                format!("{}/{}", p.loudness_lufs, p.true_peak_dbtp),
+            )
+        };
+        println!(
+            "{:<16} {:<6} {:<9} {:>7} {:>10} {:>18} {:>13} {:>9} {:>7.0}  {}",
+            p.name,
+            p.aspect,
+            size,
+            fps,
+            format!("{}-{}", p.min_duration_s, p.max_duration_s),
+            video,
+            audio,
+            loudness,
+            p.max_bytes as f64 / (1024.0 * 1024.0),
+            p.framing
+        );
+    }
+    println!("\nsources:");
+    for p in presets.iter() {
+        println!("  {} ({}): {}", p.name, p.title, p.sources.join("; "));
+    }
 }
 
 fn progress_bar(quiet: bool) -> ProgressBar {

@@ -2,6 +2,8 @@
 //! TOML. `livecut profile` prints the built-in default (every key documented in
 //! `fuse.rs`/`select.rs`); `--profile FILE` loads an edited copy. Keys left out keep their
 //! default; a `[[fusion.signals]]` list, when given, replaces the default list.
+//! `[platforms.NAME]` tables override fields of the platform presets
+//! ([`crate::render::presets::Presets::with_overrides`]).
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +17,11 @@ use crate::select::SelectSettings;
 pub struct Profile {
     pub fusion: FuseSettings,
     pub selection: SelectSettings,
+    /// Overrides of the platform presets, `[platforms.douyin] video_bitrate_kbps = 6000`
+    /// (`livecut platforms` lists the presets and their fields). Checked when the presets
+    /// are built ([`crate::render::presets::Presets::with_overrides`]).
+    #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
+    pub platforms: toml::Table,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +78,20 @@ mod tests {
             SelectSettings::default().max_len_s
         );
         assert_eq!(prof.fusion, FuseSettings::default());
+        assert!(prof.platforms.is_empty());
+    }
+
+    #[test]
+    fn platform_overrides_round_trip() {
+        let prof = Profile {
+            platforms: toml::from_str("[douyin]\nvideo_bitrate_kbps = 6000\n").unwrap(),
+            ..Profile::default()
+        };
+        let text = prof.to_toml();
+        assert!(text.contains("[platforms.douyin]"), "{text}");
+        let back: Profile = toml::from_str(&text).unwrap();
+        assert_eq!(back, prof);
+        assert!(!Profile::default().to_toml().contains("platforms"));
     }
 
     #[test]
