@@ -236,6 +236,26 @@ pub fn classify(
     (kind, tags(&e), evidence)
 }
 
+/// A short Chinese title for publishing, from the type and tags (editors refine it).
+pub fn suggested_title(h: &Highlight) -> String {
+    let sku = h.tags.iter().find_map(|t| t.strip_prefix("sku:"));
+    let has = |tag: &str| h.tags.iter().any(|t| t == tag);
+    match h.kind {
+        HighlightType::FlashSale => match sku {
+            Some(s) => format!("限时秒杀！{s} 手慢无"),
+            None => "限时秒杀 上链接".into(),
+        },
+        HighlightType::Interaction if has("kw:lottery") => "直播间抽奖 全场沸腾".into(),
+        HighlightType::Interaction if has("emotion:laughter") => "主播笑场名场面".into(),
+        HighlightType::Interaction => "直播互动高能时刻".into(),
+        HighlightType::Product => match sku {
+            Some(s) => format!("{s} 细节实拍展示"),
+            None => "产品细节实拍展示".into(),
+        },
+        HighlightType::Moment => "直播精彩片段".into(),
+    }
+}
+
 fn tags(e: &Evidence) -> Vec<String> {
     let mut tags = Vec::new();
     // The SKU that sold: most orders in the window, at least two, and at least 40 % of them.

@@ -219,18 +219,86 @@ pub struct EvalArgs {
 pub struct CutArgs {
     /// highlights.json written by `livecut analyze`.
     pub highlights: PathBuf,
-    /// Cut only the N best highlights.
-    #[arg(long, value_name = "N")]
-    pub top: Option<usize>,
+    #[command(flatten)]
+    pub render: RenderFlags,
+    /// Where clips are encoded: `cuda` = NVDEC + NVENC, an error where it cannot work;
+    /// `auto` uses NVENC when an NVIDIA GPU is present and says so.
+    #[arg(long, value_enum, default_value_t = Device::Auto)]
+    pub device: Device,
+    /// Profile whose `[platforms.NAME]` tables override the presets.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub analyze: AnalyzeArgs,
+    #[command(flatten)]
+    pub render: RenderFlags,
+}
+
+/// How clips are cut (shared by `cut` and `run`).
+#[derive(Debug, Args)]
+pub struct RenderFlags {
     /// Cut only the N best highlights.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Platforms to render for, comma-separated, or `all` (`livecut platforms` lists
+    /// them); `source` is a stream copy of the recording.
+    #[arg(long, default_value = "source", value_name = "LIST")]
+    pub platforms: String,
+    /// Vertical framing: `follow` (a 9:16 crop that follows the host) or `pad` (the
+    /// whole picture over a blurred background) [default: the preset's].
+    #[arg(long, value_enum)]
+    pub framing: Option<FramingArg>,
+    /// Burn each clip's suggested title into the picture (Noto CJK).
+    #[arg(long)]
+    pub titles: bool,
+    /// libx264 speed preset (ultrafast … veryslow).
+    #[arg(long, default_value = "veryfast")]
+    pub x264_preset: String,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum FramingArg {
+    Follow,
+    Pad,
+}
+
+impl RenderFlags {
+    /// The presets to render (built in, with the profile's overrides) and the options.
+    pub fn to_settings(
+        &self,
+        device: Device,
+        profile: Option<&std::path::Path>,
+    ) -> Result<crate::pipeline::CutSettings, crate::Error> {
+        use crate::render::presets::{Framing, Presets};
+        let profile = match profile {
+            Some(path) => Profile::load(path)?,
+            None => Profile::default(),
+        };
+        let presets = Presets::builtin().with_overrides(&profile.platforms)?;
+        let platforms = presets
+            .parse_list(&self.platforms)?
+            .into_iter()
+            .cloned()
+            .collect();
+        Ok(crate::pipeline::CutSettings {
+            top: self.top,
+            platforms,
+            render: crate::render::RenderOptions {
+                device,
+                framing: self.framing.map(|f| match f {
+                    FramingArg::Follow => Framing::Follow,
+                    FramingArg::Pad => Framing::Pad,
+                }),
+                titles: self.titles,
+                x264_preset: self.x264_preset.clone(),
+                ..Default::default()
+            },
+        })
+    }
 }
 
 /// How to read the comment and order exports (shared by `analyze`, `run`, `timelines`).

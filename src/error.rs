@@ -21,6 +21,8 @@ pub enum Error {
     #[error(transparent)]
     Eval(#[from] crate::eval::EvalError),
     #[error(transparent)]
+    Render(#[from] crate::render::RenderError),
+    #[error(transparent)]
     Preset(#[from] crate::render::presets::PresetError),
     #[error("{path}: {message}")]
     Input { path: PathBuf, message: String },

@@ -65,7 +65,10 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             report_analysis(cli, &analysis);
         }
         Command::Cut(args) => {
-            let manifest = pipeline::cut(&args.highlights, args.top, &on_progress)?;
+            let settings = args
+                .render
+                .to_settings(args.device, args.profile.as_deref())?;
+            let manifest = pipeline::cut(&args.highlights, &settings, &on_progress)?;
             bar.finish_and_clear();
             if !cli.quiet {
                 let dir = args
@@ -81,8 +84,12 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         }
         Command::Run(args) => {
             let opts = args.analyze.to_options()?;
+            let flags = &args.analyze.settings;
+            let settings = args
+                .render
+                .to_settings(flags.device, flags.profile.as_deref())?;
             let analysis = pipeline::analyze(&args.analyze.recording, &opts, &on_progress)?;
-            let manifest = pipeline::cut(&analysis.highlights_path, args.top, &on_progress)?;
+            let manifest = pipeline::cut(&analysis.highlights_path, &settings, &on_progress)?;
             bar.finish_and_clear();
             report_analysis(cli, &analysis);
             if !cli.quiet {

@@ -350,11 +350,33 @@ fn cache_key(info: &MediaInfo, decode: &DecodeOptions, models: &ModelsUsed) -> S
     crate::fsutil::hex(&h.finalize())
 }
 
-/// Cut clips for the top `top` highlights of an earlier analysis; writes `manifest.json` and
-/// `preview.html` beside `highlights.json`.
+/// What `cut` renders: the best `top` highlights, for each of `platforms`.
+#[derive(Debug, Clone)]
+pub struct CutSettings {
+    pub top: Option<usize>,
+    pub platforms: Vec<crate::render::presets::Preset>,
+    pub render: crate::render::RenderOptions,
+}
+
+impl Default for CutSettings {
+    fn default() -> Self {
+        Self {
+            top: None,
+            platforms: crate::render::presets::Presets::builtin()
+                .get("source")
+                .cloned()
+                .into_iter()
+                .collect(),
+            render: Default::default(),
+        }
+    }
+}
+
+/// Cut clips for the best highlights of an earlier analysis, for every platform asked
+/// for; writes `manifest.json` and `preview.html` beside `highlights.json`.
 pub fn cut(
     highlights_path: &Path,
-    top: Option<usize>,
+    settings: &CutSettings,
     progress: ProgressSink<'_>,
 ) -> Result<Manifest> {
     let file = report::read_highlights(highlights_path)?;
@@ -370,22 +392,57 @@ pub fn cut(
         creation_time: file.source.creation_time,
         ..info
     };
+    // The host's face track (for 9:16 reframing), from the analysis' signal tracks.
+    let faces = report::read_signals(&dir.join(report::SIGNALS_FILE))
+        .map(|s| crate::render::reframe::observations_from_tracks(&s.media.tracks))
+        .unwrap_or_default();
+    let platforms: Vec<&crate::render::presets::Preset> = settings.platforms.iter().collect();
+    let needs_encoder = platforms
+        .iter()
+        .any(|p| p.mode == crate::render::presets::Mode::Encode);
+    let engine = if needs_encoder {
+        let (engine, why) = crate::render::choose_engine(settings.render.device)?;
+        tracing::info!("encoder: {why}");
+        engine
+    } else {
+        crate::render::encode::Engine::Cpu
+    };
     let clips_dir = dir.join("clips");
     crate::fsutil::remove_stale_parts(&clips_dir);
-    let n = top.unwrap_or(usize::MAX).min(file.highlights.len());
+    let n = settings
+        .top
+        .unwrap_or(usize::MAX)
+        .min(file.highlights.len());
     let mut clips = Vec::new();
     for h in &file.highlights[..n] {
         progress(Progress::Stage("cut"));
-        let name = format!("{}_{:.1}-{:.1}.mp4", h.rank, h.start_s, h.end_s);
-        let clip = crate::cut::stream_copy(&info, h.span(), &clips_dir.join(name))?;
-        tracing::info!(
-            "clip #{}: {:.2}–{:.2} s → {}",
-            h.rank,
-            clip.span.start_s,
-            clip.span.end_s,
-            clip.path.display()
-        );
-        clips.push(ManifestClip::new(h, &clip, &dir));
+        let title = crate::classify::suggested_title(h);
+        let req = crate::render::ClipRequest {
+            rank: h.rank,
+            span: h.span(),
+            peak_s: h.peak_s,
+            title: Some(&title),
+            faces: &faces,
+        };
+        let rendered = crate::render::render_highlight(
+            &info,
+            &req,
+            &platforms,
+            &settings.render,
+            engine,
+            &clips_dir,
+        )?;
+        for clip in &rendered {
+            tracing::info!(
+                "clip #{} {}: {:.2}–{:.2} s → {}",
+                h.rank,
+                clip.platform,
+                clip.span.start_s,
+                clip.span.end_s,
+                clip.path.display()
+            );
+            clips.push(ManifestClip::new(h, clip, &title, &dir));
+        }
     }
     let manifest = Manifest {
         schema_version: report::SCHEMA_VERSION,

@@ -197,6 +197,151 @@ pub fn measure_loudness(info: &MediaInfo, span: Span) -> Result<Loudness, Render
     })
 }
 
+/// The audio filter graph of an output: trim to the span, 48 kHz stereo, gain to the
+/// target loudness, a limiter under the true-peak target, short fades at both ends.
+fn audio_graph(
+    afmt: &AudioFormat,
+    duration: f64,
+    a: &AudioPlan,
+    path: &Path,
+) -> Result<filter::Graph, RenderError> {
+    let err = |what: &str| codec_err(path, what);
+    let mut agraph = filter::Graph::new();
+    let rate = afmt.rate;
+    let aargs = format!(
+        "time_base=1/{rate}:sample_rate={rate}:sample_fmt={}:channel_layout=0x{:x}",
+        afmt.format.name(),
+        afmt.layout.bits()
+    );
+    let abuffer = filter::find("abuffer").ok_or(ffmpeg::Error::FilterNotFound);
+    agraph
+        .add(&abuffer.map_err(err("audio filter"))?, "in", &aargs)
+        .map_err(err("audio filter input"))?;
+    let asink = filter::find("abuffersink").ok_or(ffmpeg::Error::FilterNotFound);
+    agraph
+        .add(&asink.map_err(err("audio filter"))?, "out", "")
+        .map_err(err("audio filter output"))?;
+    let fade = a.fade_s.min(duration / 4.0);
+    let aspec = format!(
+        "atrim=start=0:end={duration:.6},asetpts=PTS-STARTPTS,\
+         aresample={sr},aformat=sample_fmts=fltp:sample_rates={sr}:channel_layouts=stereo,\
+         volume={g:.3}dB,alimiter=limit={lim:.5}:level=0:latency=1:attack=5:release=50,\
+         afade=t=in:d={fade:.3},afade=t=out:st={fo:.3}:d={fade:.3},\
+         aformat=sample_fmts=fltp:sample_rates={sr}:channel_layouts=stereo",
+        sr = a.sample_rate,
+        g = a.gain_db,
+        lim = 10f64.powf(a.ceiling_db / 20.0).clamp(0.0625, 1.0),
+        fo = (duration - fade).max(0.0),
+    );
+    agraph
+        .output("in", 0)
+        .and_then(|p| p.input("out", 0))
+        .and_then(|p| p.parse(&aspec))
+        .map_err(err(&format!("audio filters {aspec:?}")))?;
+    agraph.validate().map_err(err("audio filter graph"))?;
+    Ok(agraph)
+}
+
+/// Loudness of the span after the audio chain of `plan` (gain, limiter, fades): pass two of
+/// the normalisation, so the limiter's loss is measured, not guessed.
+pub fn measure_processed(
+    info: &MediaInfo,
+    span: Span,
+    plan: &AudioPlan,
+) -> Result<Loudness, RenderError> {
+    let path = &info.path;
+    let ainfo = info
+        .audio
+        .as_ref()
+        .ok_or_else(|| RenderError::NoAudio { path: path.clone() })?;
+    let mut ictx = media::open_input(path)?;
+    seek_before(&mut ictx, info.start_time_s, span.start_s);
+    let stream = ictx
+        .stream(ainfo.index)
+        .ok_or_else(|| RenderError::NoAudio { path: path.clone() })?;
+    let mut dec = codec::Context::from_parameters(stream.parameters())
+        .and_then(|c| c.decoder().audio())
+        .map_err(codec_err(path, "open audio decoder"))?;
+    let mut graph: Option<filter::Graph> = None;
+    let loud_err = |e: ebur128::Error| RenderError::Loudness {
+        path: path.clone(),
+        message: e.to_string(),
+    };
+    let mut meter = ebur128::EbuR128::new(
+        2,
+        plan.sample_rate,
+        ebur128::Mode::I | ebur128::Mode::TRUE_PEAK,
+    )
+    .map_err(loud_err)?;
+    let duration = span.duration();
+    let mut decoded = frame::Audio::empty();
+    let mut filtered = frame::Audio::empty();
+    let mut measure = |g: &mut filter::Graph| {
+        while let Some(Ok(())) = g.get("out").map(|mut s| s.sink().frame(&mut filtered)) {
+            let n = filtered.samples();
+            let (l, r) = (filtered.plane::<f32>(0), filtered.plane::<f32>(1));
+            let _ = meter.add_frames_planar_f32(&[&l[..n], &r[..n]]);
+        }
+    };
+    let mut eof = false;
+    let mut packets = ictx.packets();
+    while !eof {
+        match packets.next() {
+            Some((s, p)) if s.index() == ainfo.index => {
+                let _ = dec.send_packet(&p);
+            }
+            Some(_) => continue,
+            None => {
+                let _ = dec.send_eof();
+                eof = true;
+            }
+        }
+        while dec.receive_frame(&mut decoded).is_ok() {
+            let Some(ts) = decoded.timestamp().or(decoded.pts()) else {
+                continue;
+            };
+            let rate = f64::from(decoded.rate().max(1));
+            let rel = ainfo.time_base.to_secs(ts) - info.start_time_s - span.start_s;
+            if rel + decoded.samples() as f64 / rate < -1.0 {
+                continue;
+            }
+            if rel >= duration + 0.5 {
+                eof = true;
+                break;
+            }
+            decoded.set_pts(Some((rel * rate).round() as i64));
+            if graph.is_none() {
+                graph = Some(audio_graph(
+                    &AudioFormat::of_frame(&decoded),
+                    duration,
+                    plan,
+                    path,
+                )?);
+            }
+            if let Some(g) = graph.as_mut() {
+                if let Some(mut src) = g.get("in") {
+                    let _ = media::buffersrc_add_keep_ref(&mut src, &decoded);
+                }
+                measure(g);
+            }
+        }
+    }
+    if let Some(g) = graph.as_mut() {
+        if let Some(mut src) = g.get("in") {
+            let _ = src.source().flush();
+        }
+        measure(g);
+    }
+    let integrated = meter.loudness_global().unwrap_or(f64::NEG_INFINITY);
+    let peak = (0..2)
+        .filter_map(|c| meter.true_peak(c).ok())
+        .fold(0.0f64, f64::max);
+    Ok(Loudness {
+        integrated_lufs: integrated,
+        true_peak_dbtp: 20.0 * peak.max(1e-10).log10(),
+    })
+}
+
 /// One output being written.
 struct Output {
     plan: OutputPlan,
@@ -511,41 +656,8 @@ fn open_output(
         .map_err(err(&format!("video filters {vspec:?}")))?;
     vgraph.validate().map_err(err("video filter graph"))?;
 
-    // Audio graph: trim, 48 kHz stereo, gain to the target, limiter, fades.
     let a = &plan.audio;
-    let mut agraph = filter::Graph::new();
-    let rate = afmt.rate;
-    let aargs = format!(
-        "time_base=1/{rate}:sample_rate={rate}:sample_fmt={}:channel_layout=0x{:x}",
-        afmt.format.name(),
-        afmt.layout.bits()
-    );
-    let abuffer = filter::find("abuffer").ok_or(ffmpeg::Error::FilterNotFound);
-    agraph
-        .add(&abuffer.map_err(err("audio filter"))?, "in", &aargs)
-        .map_err(err("audio filter input"))?;
-    let asink = filter::find("abuffersink").ok_or(ffmpeg::Error::FilterNotFound);
-    agraph
-        .add(&asink.map_err(err("audio filter"))?, "out", "")
-        .map_err(err("audio filter output"))?;
-    let fade = a.fade_s.min(duration / 4.0);
-    let aspec = format!(
-        "atrim=start=0:end={duration:.6},asetpts=PTS-STARTPTS,\
-         aresample={sr},aformat=sample_fmts=fltp:sample_rates={sr}:channel_layouts=stereo,\
-         volume={g:.3}dB,alimiter=limit={lim:.5}:level=0:latency=1:attack=5:release=50,\
-         afade=t=in:d={fade:.3},afade=t=out:st={fo:.3}:d={fade:.3},\
-         aformat=sample_fmts=fltp:sample_rates={sr}:channel_layouts=stereo",
-        sr = a.sample_rate,
-        g = a.gain_db,
-        lim = 10f64.powf(a.ceiling_db / 20.0).clamp(0.0625, 1.0),
-        fo = (duration - fade).max(0.0),
-    );
-    agraph
-        .output("in", 0)
-        .and_then(|p| p.input("out", 0))
-        .and_then(|p| p.parse(&aspec))
-        .map_err(err(&format!("audio filters {aspec:?}")))?;
-    agraph.validate().map_err(err("audio filter graph"))?;
+    let mut agraph = audio_graph(afmt, duration, a, &out_path)?;
 
     // Muxer and encoders.
     let mut octx = format::output_as(&plan.path, "mp4").map_err(err("create the MP4"))?;

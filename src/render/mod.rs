@@ -45,3 +45,398 @@ pub enum RenderError {
         source: std::io::Error,
     },
 }
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::fsutil::{sha256_file, PendingFile};
+use crate::media::MediaInfo;
+use crate::models::Device;
+use crate::time::Span;
+use encode::{AudioPlan, Engine, OutputPlan, VideoPlan};
+use presets::{Framing, Preset};
+use reframe::{Observation, ReframeSettings};
+
+/// Fonts tried for title burn-in (Debian's fonts-noto-cjk, installed by set-up).
+pub const TITLE_FONTS: &[&str] = &[
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+];
+
+/// How clips are rendered (shared by every platform of a run).
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    pub device: Device,
+    /// `follow` or `pad` for the vertical presets (their own default when absent).
+    pub framing: Option<Framing>,
+    /// Burn the suggested title into the picture.
+    pub titles: bool,
+    /// libx264 speed preset.
+    pub x264_preset: String,
+    pub reframe: ReframeSettings,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        Self {
+            device: Device::Auto,
+            framing: None,
+            titles: false,
+            x264_preset: "veryfast".into(),
+            reframe: ReframeSettings::default(),
+        }
+    }
+}
+
+/// One rendered file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RenderedClip {
+    pub platform: String,
+    pub path: PathBuf,
+    pub span: Span,
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    pub framing: String,
+    /// The encoder that wrote the video (libx264, h264_nvenc, or "copy").
+    pub encoder: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub cover: Option<PathBuf>,
+    /// Loudness of the span after the audio chain (pass two), LUFS and dBTP.
+    pub loudness_lufs: Option<f64>,
+    pub true_peak_dbtp: Option<f64>,
+    /// Largest frame-to-frame movement of the 9:16 crop window, pixels of the source.
+    pub crop_max_step_px: Option<f64>,
+}
+
+/// Which encoder a render uses, and why (for the log and the manifest).
+pub fn choose_engine(device: Device) -> Result<(Engine, String), RenderError> {
+    let nvenc = || ffmpeg::encoder::find_by_name("h264_nvenc").is_some();
+    let gpu_present = Path::new("/dev/nvidia0").exists();
+    match device {
+        Device::Cpu => Ok((Engine::Cpu, "libx264 (--device cpu)".into())),
+        Device::Cuda => {
+            if !nvenc() {
+                return Err(RenderError::Cuda {
+                    message: "this FFmpeg build has no h264_nvenc encoder".into(),
+                });
+            }
+            if !gpu_present {
+                return Err(RenderError::Cuda {
+                    message: "no NVIDIA GPU (/dev/nvidia0 is missing)".into(),
+                });
+            }
+            Ok((Engine::Cuda, "h264_nvenc + NVDEC (--device cuda)".into()))
+        }
+        Device::Auto if nvenc() && gpu_present => Ok((
+            Engine::Cuda,
+            "h264_nvenc + NVDEC (auto: NVIDIA GPU found)".into(),
+        )),
+        Device::Auto => Ok((Engine::Cpu, "libx264 (auto: no NVIDIA GPU)".into())),
+    }
+}
+
+/// The span a platform gets for a highlight: shortened around the peak (60 % before it)
+/// when longer than the platform allows, lengthened (two thirds before) when shorter.
+pub fn platform_span(span: Span, peak_s: f64, p: &Preset, duration_s: f64) -> Span {
+    let len = span.duration();
+    let out = if len > p.max_duration_s {
+        let start = (peak_s - 0.6 * p.max_duration_s)
+            .max(span.start_s)
+            .min(span.end_s - p.max_duration_s);
+        Span::new(start, start + p.max_duration_s)
+    } else if len < p.min_duration_s {
+        let missing = p.min_duration_s - len;
+        Span::new(
+            span.start_s - missing * 2.0 / 3.0,
+            span.end_s + missing / 3.0,
+        )
+    } else {
+        span
+    };
+    let shift = (-out.start_s).max(0.0) - (out.end_s - duration_s).max(0.0);
+    Span::new(
+        (out.start_s + shift).max(0.0),
+        (out.end_s + shift).min(duration_s),
+    )
+}
+
+/// Escape a path for a filter option value inside a filter graph description.
+fn filter_path(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        if c == '\'' {
+            out.push_str("'\\\\\\''");
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Everything a render needs about one highlight.
+#[derive(Debug)]
+pub struct ClipRequest<'a> {
+    pub rank: usize,
+    pub span: Span,
+    pub peak_s: f64,
+    pub title: Option<&'a str>,
+    /// The host's face over the recording (empty without models).
+    pub faces: &'a [Observation],
+}
+
+/// Render one highlight for `platforms` into `clips_dir` (`<rank>_<platform>.mp4` and
+/// `<rank>_<platform>.jpg`). Platforms with the same span share one decode.
+pub fn render_highlight(
+    info: &MediaInfo,
+    req: &ClipRequest<'_>,
+    platforms: &[&Preset],
+    opts: &RenderOptions,
+    engine: Engine,
+    clips_dir: &Path,
+) -> Result<Vec<RenderedClip>, RenderError> {
+    std::fs::create_dir_all(clips_dir).map_err(|source| RenderError::Io {
+        path: clips_dir.to_path_buf(),
+        source,
+    })?;
+    let vinfo = info.video.as_ref().ok_or_else(|| RenderError::NoVideo {
+        path: info.path.clone(),
+    })?;
+    let scratch = tempfile::tempdir().map_err(|source| RenderError::Io {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let font = TITLE_FONTS.iter().map(Path::new).find(|p| p.exists());
+    let has_host = |t: f64| {
+        req.faces.is_empty()
+            || req
+                .faces
+                .iter()
+                .any(|o| (o.t - t).abs() <= 1.5 && o.score > 0.0)
+    };
+    let mut out = Vec::new();
+    // Copy presets: stream copy as before.
+    for p in platforms.iter().filter(|p| p.mode == presets::Mode::Copy) {
+        let span = platform_span(req.span, req.peak_s, p, info.duration_s);
+        let dest = clips_dir.join(format!("{}_{}.mp4", req.rank, p.name));
+        let clip = crate::cut::stream_copy(info, span, &dest).map_err(|e| match e {
+            crate::cut::CutError::Media(m) => RenderError::Media(m),
+            other => RenderError::Encoder {
+                name: "copy".into(),
+                message: other.to_string(),
+            },
+        })?;
+        out.push(RenderedClip {
+            platform: p.name.clone(),
+            path: clip.path,
+            span: clip.span,
+            width: vinfo.width,
+            height: vinfo.height,
+            fps: vinfo.fps,
+            framing: "source".into(),
+            encoder: "copy".into(),
+            bytes: clip.bytes,
+            sha256: clip.sha256,
+            cover: None,
+            loudness_lufs: None,
+            true_peak_dbtp: None,
+            crop_max_step_px: None,
+        });
+    }
+    // Encoded presets, grouped by span.
+    let encoded: Vec<&Preset> = platforms
+        .iter()
+        .copied()
+        .filter(|p| p.mode == presets::Mode::Encode)
+        .collect();
+    let mut groups: Vec<(Span, Vec<&Preset>)> = Vec::new();
+    for p in encoded {
+        let span = platform_span(req.span, req.peak_s, p, info.duration_s);
+        match groups.iter_mut().find(|(s, _)| {
+            (s.start_s - span.start_s).abs() < 1e-6 && (s.end_s - span.end_s).abs() < 1e-6
+        }) {
+            Some((_, g)) => g.push(p),
+            None => groups.push((span, vec![p])),
+        }
+    }
+    for (span, group) in groups {
+        let measured = encode::measure_loudness(info, span)?;
+        let mut plans = Vec::new();
+        let mut pendings = Vec::new();
+        let mut meta = Vec::new();
+        for (k, p) in group.iter().enumerate() {
+            let fps = p.output_fps(vinfo.fps);
+            let framing = match (opts.framing, p.framing) {
+                (Some(f), Framing::Follow | Framing::Pad) => f,
+                (_, f) => f,
+            };
+            let (w, h) = (p.width, p.height);
+            let mut crop_step = None;
+            let mut filters = match framing {
+                Framing::Follow => {
+                    let path = reframe::plan(
+                        req.faces,
+                        vinfo.width,
+                        vinfo.height,
+                        (w, h),
+                        (span.start_s, span.end_s),
+                        fps,
+                        &opts.reframe,
+                    );
+                    crop_step = Some(path.max_step_px());
+                    let cmd_file = scratch.path().join(format!("reframe-{k}.cmd"));
+                    std::fs::write(&cmd_file, path.sendcmd("crop@rf", span.start_s)).map_err(
+                        |source| RenderError::Io {
+                            path: cmd_file.clone(),
+                            source,
+                        },
+                    )?;
+                    let (x0, y0) = path.at(span.start_s);
+                    format!(
+                        "sendcmd=f={},crop@rf=w={}:h={}:x={}:y={},scale={w}:{h}:flags=bicubic",
+                        filter_path(&cmd_file),
+                        path.crop_w,
+                        path.crop_h,
+                        x0.round(),
+                        y0.round()
+                    )
+                }
+                Framing::Pad => format!(
+                    "split[fg0][bg0];[bg0]scale={w}:{h}:force_original_aspect_ratio=increase,\
+                     crop={w}:{h},boxblur=luma_radius=20:luma_power=2[bg];\
+                     [fg0]scale={w}:{h}:force_original_aspect_ratio=decrease[fg];\
+                     [bg][fg]overlay=(W-w)/2:(H-h)/2"
+                ),
+                Framing::Fit => format!(
+                    "scale={w}:{h}:force_original_aspect_ratio=decrease,\
+                     pad={w}:{h}:(ow-iw)/2:(oh-ih)/2"
+                ),
+            };
+            if let (true, Some(title), Some(font)) = (opts.titles, req.title, font) {
+                let text_file = scratch.path().join(format!("title-{k}.txt"));
+                std::fs::write(&text_file, title).map_err(|source| RenderError::Io {
+                    path: text_file.clone(),
+                    source,
+                })?;
+                let size = (w.min(h) / 14).max(16);
+                filters.push_str(&format!(
+                    ",drawtext=fontfile={}:textfile={}:fontsize={size}:fontcolor=white:\
+                     box=1:boxcolor=black@0.55:boxborderw={}:x=(w-text_w)/2:y=h*0.08",
+                    filter_path(font),
+                    filter_path(&text_file),
+                    size / 3
+                ));
+            }
+            let dest = clips_dir.join(format!("{}_{}.mp4", req.rank, p.name));
+            let pending = PendingFile::new(&dest).map_err(|source| RenderError::Io {
+                path: dest.clone(),
+                source,
+            })?;
+            // Bitrate within the size cap: video + audio at peak rate, 3 % container.
+            let budget_bps = (p.max_bytes as f64 * 8.0 / span.duration().max(1.0) / 1.03) as u64;
+            let audio_bps = u64::from(p.audio_bitrate_kbps) * 1000;
+            let maxrate = (u64::from(p.video_maxrate_kbps) * 1000)
+                .min(budget_bps.saturating_sub(audio_bps))
+                .max(200_000);
+            let bitrate = (u64::from(p.video_bitrate_kbps) * 1000).min(maxrate);
+            let mut audio = AudioPlan {
+                sample_rate: p.audio_sample_rate,
+                bitrate: audio_bps,
+                gain_db: (p.loudness_lufs - measured.integrated_lufs).clamp(-40.0, 40.0),
+                ceiling_db: p.true_peak_dbtp - 1.5,
+                fade_s: 0.25,
+            };
+            if !measured.integrated_lufs.is_finite() {
+                audio.gain_db = 0.0;
+            }
+            // Pass two: measure what the limiter and fades leave and correct the gain
+            // (more gain means more limiting, so up to three rounds).
+            for _ in 0..3 {
+                let after = encode::measure_processed(info, span, &audio)?;
+                let miss = p.loudness_lufs - after.integrated_lufs;
+                if !miss.is_finite() || miss.abs() < 0.2 {
+                    break;
+                }
+                audio.gain_db = (audio.gain_db + miss).clamp(-40.0, 40.0);
+            }
+            let peak_rel = req.peak_s - span.start_s;
+            plans.push(OutputPlan {
+                path: pending.path().to_path_buf(),
+                video: VideoPlan {
+                    width: w,
+                    height: h,
+                    fps,
+                    filters,
+                    profile: p.video_profile.clone(),
+                    level: p.video_level.clone(),
+                    bitrate,
+                    maxrate,
+                    bufsize: u64::from(p.video_bufsize_kbps) * 1000,
+                    gop: p.gop_frames(fps),
+                    x264_preset: opts.x264_preset.clone(),
+                },
+                audio,
+                cover_window: Some(((peak_rel - 3.0).max(0.0), peak_rel + 3.0)),
+            });
+            pendings.push((dest, pending));
+            meta.push((p, fps, framing, crop_step));
+        }
+        let results = encode::encode_span(info, span, plans, engine, &has_host)?;
+        for ((res, (dest, pending)), (p, fps, framing, crop_step)) in
+            results.into_iter().zip(pendings).zip(meta)
+        {
+            let io = |source| RenderError::Io {
+                path: dest.clone(),
+                source,
+            };
+            pending.commit().map_err(io)?;
+            let bytes = std::fs::metadata(&dest).map_err(io)?.len();
+            if bytes > p.max_bytes {
+                let _ = std::fs::remove_file(&dest);
+                return Err(RenderError::Encoder {
+                    name: engine.encoder_name().into(),
+                    message: format!(
+                        "{}: {bytes} bytes is over {}'s cap of {}",
+                        dest.display(),
+                        p.name,
+                        p.max_bytes
+                    ),
+                });
+            }
+            let cover = match res.cover {
+                Some((_, img)) => {
+                    let jpg = dest.with_extension("jpg");
+                    let mut buf = std::io::Cursor::new(Vec::new());
+                    img.write_to(&mut buf, image::ImageFormat::Jpeg)
+                        .map_err(|e| io(std::io::Error::other(e)))?;
+                    crate::fsutil::write_atomic(&jpg, buf.get_ref()).map_err(io)?;
+                    Some(jpg)
+                }
+                None => None,
+            };
+            let sha256 = sha256_file(&dest).map_err(io)?;
+            out.push(RenderedClip {
+                platform: p.name.clone(),
+                path: dest.clone(),
+                span,
+                width: p.width,
+                height: p.height,
+                fps,
+                framing: format!("{framing:?}").to_lowercase(),
+                encoder: engine.encoder_name().into(),
+                bytes,
+                sha256,
+                cover,
+                loudness_lufs: None,
+                true_peak_dbtp: None,
+                crop_max_step_px: crop_step,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cut::ClipFile;
 use crate::media::{DecodeStats, MediaInfo};
+use crate::render::RenderedClip;
 use crate::select::Highlight;
 use crate::signals::SignalSet;
 use crate::time::Span;
@@ -84,45 +84,65 @@ pub struct SignalsFile {
     pub timelines: SignalSet,
 }
 
-/// One clip in `manifest.json`.
+/// One clip in `manifest.json`: one highlight rendered for one platform.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManifestClip {
     pub rank: usize,
     pub platform: String,
     /// Relative to the manifest's folder.
     pub path: PathBuf,
-    /// The highlight's span.
+    /// The highlight's span in the recording.
     pub requested: Span,
-    /// The span in the file (stream copy widens to key frames).
+    /// The span in the file (stream copy widens to key frames; platforms with a length
+    /// limit may shorten or lengthen it).
     pub span: Span,
     pub duration_s: f64,
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    /// follow (9:16 crop following the host), pad, fit, or source (stream copy).
+    pub framing: String,
+    /// libx264, h264_nvenc or copy.
+    pub encoder: String,
     pub bytes: u64,
     pub sha256: String,
     pub video_codec: String,
     pub audio_codec: String,
     pub peak_s: f64,
     pub score: f64,
+    #[serde(rename = "type")]
+    pub kind: crate::classify::HighlightType,
+    pub tags: Vec<String>,
+    pub suggested_title: String,
+    /// Cover image (JPEG), relative to the manifest's folder.
+    pub cover: Option<PathBuf>,
 }
 
 impl ManifestClip {
-    pub fn new(h: &Highlight, clip: &ClipFile, base: &Path) -> Self {
+    pub fn new(h: &Highlight, clip: &RenderedClip, title: &str, base: &Path) -> Self {
+        let rel = |p: &Path| p.strip_prefix(base).unwrap_or(p).to_path_buf();
         Self {
             rank: h.rank,
-            platform: "source".into(),
-            path: clip
-                .path
-                .strip_prefix(base)
-                .unwrap_or(&clip.path)
-                .to_path_buf(),
-            requested: clip.requested,
+            platform: clip.platform.clone(),
+            path: rel(&clip.path),
+            requested: h.span(),
             span: clip.span,
-            duration_s: round3(clip.duration_s),
+            duration_s: round3(clip.span.duration()),
+            width: clip.width,
+            height: clip.height,
+            fps: round3(clip.fps),
+            framing: clip.framing.clone(),
+            encoder: clip.encoder.clone(),
             bytes: clip.bytes,
             sha256: clip.sha256.clone(),
-            video_codec: clip.video_codec.clone(),
-            audio_codec: clip.audio_codec.clone(),
+            video_codec: "h264".into(),
+            audio_codec: "aac".into(),
             peak_s: h.peak_s,
             score: h.score,
+            kind: h.kind,
+            tags: h.tags.clone(),
+            suggested_title: title.to_string(),
+            cover: clip.cover.as_deref().map(rel),
         }
     }
 }
