@@ -111,6 +111,19 @@ pub struct RenderedClip {
     pub crop_max_step_px: Option<f64>,
 }
 
+/// `<rank>_<platform>.crop.json`: where the 9:16 window sat in the source, frame by frame
+/// (times in seconds of the recording).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CropTrack {
+    pub source_width: u32,
+    pub source_height: u32,
+    pub clip_start_s: f64,
+    /// The documented bound on frame-to-frame movement (max_speed × crop width / fps).
+    pub step_bound_px: f64,
+    pub max_step_px: f64,
+    pub path: reframe::CropPath,
+}
+
 /// Which encoder a render uses, and why (for the log and the manifest).
 pub fn choose_engine(device: Device) -> Result<(Engine, String), RenderError> {
     let nvenc = || ffmpeg::encoder::find_by_name("h264_nvenc").is_some();
@@ -289,6 +302,22 @@ pub fn render_highlight(
                         &opts.reframe,
                     );
                     crop_step = Some(path.max_step_px());
+                    // The crop track beside the clip (editors and tests read it).
+                    let track = CropTrack {
+                        source_width: vinfo.width,
+                        source_height: vinfo.height,
+                        clip_start_s: span.start_s,
+                        step_bound_px: opts.reframe.step_bound_px(f64::from(path.crop_w), fps),
+                        max_step_px: path.max_step_px(),
+                        path: path.clone(),
+                    };
+                    let track_path = clips_dir.join(format!("{}_{}.crop.json", req.rank, p.name));
+                    crate::report::write_json(&track_path, &track).map_err(|e| {
+                        RenderError::Io {
+                            path: track_path.clone(),
+                            source: std::io::Error::other(e.to_string()),
+                        }
+                    })?;
                     let cmd_file = scratch.path().join(format!("reframe-{k}.cmd"));
                     std::fs::write(&cmd_file, path.sendcmd("crop@rf", span.start_s)).map_err(
                         |source| RenderError::Io {
