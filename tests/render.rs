@@ -236,3 +236,62 @@ fn cjk_title_is_burnt_in() {
     assert!(top > 15.0, "title band differs by {top}");
     assert!(rest < 2.0, "rest of the picture differs by {rest}");
 }
+
+#[test]
+fn pad_framing_fills_the_frame_with_a_blurred_background() {
+    let out = scratch("render_pad");
+    let highlights = demo_with_one_highlight(&out, 60.0, 66.0);
+    let o = run(livecut().arg("cut").arg(&highlights).args([
+        "--platforms",
+        "douyin",
+        "--framing",
+        "pad",
+    ]));
+    assert_eq!(o.status.code(), Some(0));
+    let clip = out.join("demo/clips/1_douyin.mp4");
+    let m = read_json(&out.join("demo/manifest.json"));
+    assert_eq!(m["clips"][0]["framing"], "pad");
+    assert!(!out.join("demo/clips/1_douyin.crop.json").exists());
+    let p = ffprobe(&clip);
+    assert_eq!(stream(&p, "video")["width"], 1080);
+    assert_eq!(stream(&p, "video")["height"], 1920);
+    // 16:9 picture in the middle (rows ~66–126 of 192); above and below: the blurred
+    // picture, not black bars, and smooth (no sharp edges).
+    let g = grab(&clip, 2.0);
+    let band: Vec<u8> = g[..40 * 108].to_vec();
+    let mean = band.iter().map(|&v| f64::from(v)).sum::<f64>() / band.len() as f64;
+    let edges = band
+        .windows(2)
+        .map(|w| f64::from(w[0].abs_diff(w[1])))
+        .sum::<f64>()
+        / band.len() as f64;
+    let middle = &g[80 * 108..110 * 108];
+    let middle_edges = middle
+        .windows(2)
+        .map(|w| f64::from(w[0].abs_diff(w[1])))
+        .sum::<f64>()
+        / middle.len() as f64;
+    eprintln!("pad band mean {mean:.1}, edges {edges:.2}; picture edges {middle_edges:.2}");
+    assert!(mean > 20.0, "black bars? mean {mean}");
+    assert!(edges < middle_edges, "background sharper than the picture");
+}
+
+#[test]
+fn cuda_where_it_cannot_work_is_an_error() {
+    if Path::new("/dev/nvidia0").exists() {
+        eprintln!("an NVIDIA GPU is present: nothing to check");
+        return;
+    }
+    let out = scratch("render_cuda");
+    let highlights = demo_with_one_highlight(&out, 60.0, 66.0);
+    let o = run(livecut().arg("cut").arg(&highlights).args([
+        "--platforms",
+        "douyin",
+        "--device",
+        "cuda",
+    ]));
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--device cuda"), "{err}");
+    assert!(!out.join("demo/clips/1_douyin.mp4").exists());
+}
