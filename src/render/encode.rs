@@ -832,7 +832,13 @@ fn drain_audio(o: &mut Output, path: &Path) -> Result<(), RenderError> {
 fn write_packets_video(o: &mut Output, path: &Path) -> Result<(), RenderError> {
     let mut packet = ffmpeg::Packet::empty();
     let ost_tb = o.octx.stream(0).map_or(o.vtb_sink, |s| s.time_base());
+    // One frame per packet: without a duration the muxer would end the track at the last
+    // frame's start and players drop that frame.
+    let frame_ticks = (1.0 / (o.plan.video.fps * f64::from(o.vtb_sink))).round() as i64;
     while o.venc.receive_packet(&mut packet).is_ok() {
+        if packet.duration() <= 0 {
+            packet.set_duration(frame_ticks.max(1));
+        }
         packet.set_stream(0);
         packet.rescale_ts(o.vtb_sink, ost_tb);
         packet

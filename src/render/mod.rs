@@ -118,6 +118,8 @@ pub struct CropTrack {
     pub source_width: u32,
     pub source_height: u32,
     pub clip_start_s: f64,
+    /// Face detections the path was planned from (0: no face track, the crop is centred).
+    pub face_observations: usize,
     /// The documented bound on frame-to-frame movement (max_speed × crop width / fps).
     pub step_bound_px: f64,
     pub max_step_px: f64,
@@ -307,6 +309,11 @@ pub fn render_highlight(
                         source_width: vinfo.width,
                         source_height: vinfo.height,
                         clip_start_s: span.start_s,
+                        face_observations: req
+                            .faces
+                            .iter()
+                            .filter(|o| o.t >= span.start_s - 5.0 && o.t <= span.end_s + 5.0)
+                            .count(),
                         step_bound_px: opts.reframe.step_bound_px(f64::from(path.crop_w), fps),
                         max_step_px: path.max_step_px(),
                         path: path.clone(),
