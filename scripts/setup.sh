@@ -14,6 +14,7 @@ fi
 rm -rf out/demo
 echo "==> livecut run (demo)"
 ./target/release/livecut run "$DEMO/demo.mp4" \
-  --comments "$DEMO/demo.comments.xml" --orders "$DEMO/demo.orders.csv" --out out
+  --comments "$DEMO/demo.comments.xml" --orders "$DEMO/demo.orders.csv" --out out \
+  --platforms douyin,source --titles
 echo "==> the demo's true moments (fixtures/generated/demo/demo.truth.json):"
 python3 -c "import json;[print('   ',m['kind'],m['start_s'],'-',m['end_s']) for m in json.load(open('$DEMO/demo.truth.json'))['moments']]"
