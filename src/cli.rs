@@ -53,6 +53,9 @@ pub enum Command {
     Profile,
     /// List the platform presets: size, frame rate, length, bitrate, loudness, size cap.
     Platforms(PlatformsArgs),
+    /// The daily job: every recording in folders/list files, in parallel, resumable, with
+    /// a summary and DIR/batch.json.
+    Batch(BatchArgs),
     /// Score livecut against labelled sessions (and a plain baseline): recall@K,
     /// precision@K, decoy hits, temporal IoU, type accuracy, boundaries inside speech.
     Eval(EvalArgs),
@@ -197,6 +200,56 @@ pub struct AnalysisFlags {
     /// Longest highlight, seconds [default: 60, or the profile's].
     #[arg(long)]
     pub max_len: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Folders (searched one level deep for recordings), recordings, or list files (one
+    /// path per line, relative to the list; `#` comments).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output folder: DIR/<recording>/ per recording, DIR/batch.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// CSV `recording,comments,orders` giving the exports of recordings whose sidecars are
+    /// not named by stem (paths relative to the mapping file).
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
+    /// Print the discovery table and stop.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Recordings processed at once [default: from cores and memory].
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Only the I-th of N deterministic, disjoint shards (0-based): `--shard 0/3`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    #[command(flatten)]
+    pub settings: AnalysisFlags,
+    #[command(flatten)]
+    pub render: RenderFlags,
+}
+
+impl BatchArgs {
+    /// Default parallelism: one recording per core, at most one per 1.5 GiB available.
+    pub fn jobs(&self) -> usize {
+        if let Some(j) = self.jobs {
+            return j.max(1);
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let avail_gib = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| {
+                m.lines()
+                    .find(|l| l.starts_with("MemAvailable:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|kb| kb.parse::<f64>().ok())
+            })
+            .map_or(4.0, |kb| kb / (1024.0 * 1024.0));
+        cores
+            .min((avail_gib / 1.5).floor().max(1.0) as usize)
+            .max(1)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -377,6 +430,7 @@ impl AnalysisFlags {
             comments,
             orders,
             out_dir,
+            name: None,
             start,
             tz,
             decode: DecodeOptions {

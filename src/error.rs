@@ -23,6 +23,8 @@ pub enum Error {
     #[error(transparent)]
     Render(#[from] crate::render::RenderError),
     #[error(transparent)]
+    Batch(#[from] crate::batch::BatchError),
+    #[error(transparent)]
     Preset(#[from] crate::render::presets::PresetError),
     #[error("{path}: {message}")]
     Input { path: PathBuf, message: String },

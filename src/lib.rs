@@ -5,6 +5,7 @@
 //! `media` (decode) → `signals` (tracks) + `timelines` (comments, orders) → `fuse` →
 //! `select` → `cut` → `report`.
 
+pub mod batch;
 pub mod boundaries;
 pub mod classify;
 pub mod cli;

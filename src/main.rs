@@ -25,9 +25,15 @@ fn main() -> ExitCode {
 
 fn is_usage(e: &anyhow::Error) -> bool {
     e.is::<UsageError>()
+        || e.is::<livecut::batch::BatchError>()
         || matches!(
             e.downcast_ref::<livecut::Error>(),
-            Some(livecut::Error::Usage(_) | livecut::Error::Profile(_) | livecut::Error::Preset(_))
+            Some(
+                livecut::Error::Usage(_)
+                    | livecut::Error::Profile(_)
+                    | livecut::Error::Preset(_)
+                    | livecut::Error::Batch(_)
+            )
         )
 }
 
@@ -125,6 +131,10 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                     s.error.as_deref().unwrap_or_default()
                 );
             }
+        }
+        Command::Batch(args) => {
+            bar.finish_and_clear();
+            run_batch(cli, args)?;
         }
         Command::Profile => {
             bar.finish_and_clear();
@@ -271,6 +281,124 @@ fn print_platforms(presets: &livecut::render::presets::Presets) {
     for p in presets.iter() {
         println!("  {} ({}): {}", p.name, p.title, p.sources.join("; "));
     }
+}
+
+/// `livecut batch`: discovery table, workers with one overall bar and one per active
+/// recording, the summary table; an error (exit 1) when any recording failed.
+fn run_batch(cli: &Cli, args: &livecut::cli::BatchArgs) -> anyhow::Result<()> {
+    use livecut::batch::{self, BatchEvent, Status};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    let shard = args.shard.as_deref().map(batch::parse_shard).transpose()?;
+    let all = batch::discover(&args.inputs, args.map.as_deref())?;
+    let total = all.len();
+    let recordings: Vec<batch::Recording> = match shard {
+        Some((i, n)) => all
+            .into_iter()
+            .filter(|r| batch::shard_of(r, n) == i)
+            .collect(),
+        None => all,
+    };
+    if !cli.quiet || args.dry_run {
+        let shard_note = shard.map_or(String::new(), |(i, n)| {
+            format!(" (shard {i}/{n} of {total} discovered)")
+        });
+        println!("{} recordings{shard_note}:", recordings.len());
+        println!("| name | recording | comments | orders |\n|---|---|---|---|");
+        let show = |p: &Option<std::path::PathBuf>| {
+            p.as_ref()
+                .map_or("–".to_string(), |p| p.display().to_string())
+        };
+        for r in &recordings {
+            println!(
+                "| {} | {} | {} | {} |",
+                r.name,
+                r.path.display(),
+                show(&r.comments),
+                show(&r.orders)
+            );
+        }
+    }
+    if args.dry_run {
+        return Ok(());
+    }
+    let analyze = args.settings.to_options(None, None, args.out.clone())?;
+    let cut = args
+        .render
+        .to_settings(args.settings.device, args.settings.profile.as_deref())?;
+    let settings = batch::BatchSettings {
+        analyze,
+        cut,
+        jobs: args.jobs(),
+        shard,
+    };
+    let multi = indicatif::MultiProgress::new();
+    if cli.quiet {
+        multi.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let overall = multi.add(ProgressBar::new(recordings.len() as u64));
+    overall.set_style(
+        ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} recordings ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    overall.set_prefix("batch");
+    let bars: Mutex<HashMap<usize, ProgressBar>> = Mutex::new(HashMap::new());
+    let style = ProgressStyle::with_template("{prefix:>10} {msg:8} [{bar:30}] {pos}/{len} s")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    let on_event = |e: BatchEvent<'_>| {
+        let Ok(mut bars) = bars.lock() else { return };
+        match e {
+            BatchEvent::Started { index, name } => {
+                let b = multi.add(ProgressBar::new(1));
+                b.set_style(style.clone());
+                b.set_prefix(name.chars().take(10).collect::<String>());
+                bars.insert(index, b);
+            }
+            BatchEvent::Step { index, progress } => {
+                if let Some(b) = bars.get(&index) {
+                    match progress {
+                        Progress::Stage(s) => b.set_message(s.to_string()),
+                        Progress::Media { done_s, total_s } => {
+                            b.set_length(total_s.max(1.0) as u64);
+                            b.set_position(done_s.min(total_s).max(0.0) as u64);
+                        }
+                    }
+                }
+            }
+            BatchEvent::Finished { index, result } => {
+                if let Some(b) = bars.remove(&index) {
+                    b.finish_and_clear();
+                    multi.remove(&b);
+                }
+                overall.inc(1);
+                if result.status == Status::Failed {
+                    let _ = multi.println(format!(
+                        "failed: {}: {}",
+                        result.name,
+                        result.error.as_deref().unwrap_or("")
+                    ));
+                }
+            }
+        }
+    };
+    let report = batch::run(&recordings, &settings, &on_event)?;
+    overall.finish_and_clear();
+    if !cli.quiet {
+        print!("{}", report.table());
+        println!("report: {}", args.out.join(batch::BATCH_FILE).display());
+    }
+    let failed = report.count(Status::Failed);
+    if failed > 0 {
+        anyhow::bail!(
+            "{failed} of {} recordings failed (see {})",
+            report.recordings.len(),
+            args.out.join(batch::BATCH_FILE).display()
+        );
+    }
+    Ok(())
 }
 
 fn progress_bar(quiet: bool) -> ProgressBar {

@@ -26,6 +26,8 @@ pub struct AnalyzeOptions {
     pub comments: Option<PathBuf>,
     pub orders: Option<PathBuf>,
     pub out_dir: PathBuf,
+    /// Name of the recording's output folder under `out_dir` (default: the file stem).
+    pub name: Option<String>,
     /// Instant of the recording's first presentation time; overrides `creation_time`.
     pub start: Option<Timestamp>,
     /// Zone for naive local times in exports.
@@ -145,6 +147,20 @@ pub fn analyze(
     opts: &AnalyzeOptions,
     progress: ProgressSink<'_>,
 ) -> Result<Analysis> {
+    let (mut model_set, models_used) = load_models(&opts.models)?;
+    analyze_with_models(recording, opts, &mut model_set, &models_used, progress)
+}
+
+/// [`analyze`] with models already loaded (a batch worker loads them once and reuses the
+/// sessions for every recording it takes).
+pub fn analyze_with_models(
+    recording: &Path,
+    opts: &AnalyzeOptions,
+    model_set: &mut ModelSet,
+    models_used: &ModelsUsed,
+    progress: ProgressSink<'_>,
+) -> Result<Analysis> {
+    model_set.seconds.clear();
     progress(Progress::Stage("probe"));
     let info = media::probe(recording)?;
     let mut info = MediaInfo {
@@ -176,7 +192,10 @@ pub fn analyze(
         tracing::info!("{}", r.summary());
     }
 
-    let dir = recording_dir(&opts.out_dir, recording);
+    let dir = match &opts.name {
+        Some(name) => opts.out_dir.join(name),
+        None => recording_dir(&opts.out_dir, recording),
+    };
     let signals_path = dir.join(report::SIGNALS_FILE);
     let mut decode = opts.decode.clone();
     if opts.models.enabled {
@@ -184,7 +203,6 @@ pub fn analyze(
         decode.rgb_width = Some(640);
         decode.rgb_fps = opts.models.face_fps;
     }
-    let (mut model_set, models_used) = load_models(&opts.models)?;
     if !opts.models.enabled {
         warnings.push(format!(
             "{}: models disabled (--no-models): loudness, motion, comments and orders only",
@@ -203,7 +221,7 @@ pub fn analyze(
             progress(Progress::Stage("decode"));
             let total_s = info.duration_s;
             let on_media = |done_s: f64| progress(Progress::Media { done_s, total_s });
-            signals::extract_media_tracks(&info, &decode, &mut model_set, &on_media)?
+            signals::extract_media_tracks(&info, &decode, model_set, &on_media)?
         }
     };
     let mut analysed_until_s = info.duration_s;
@@ -270,7 +288,7 @@ pub fn analyze(
         generator: report::generator(),
         source: info,
         analysed_until_s,
-        models: models_used,
+        models: models_used.clone(),
         flagged,
         lags: curve.lags.clone(),
         timelines: reports,
