@@ -631,7 +631,7 @@ mod tests {
             "recording,comments,orders\na/y.flv,a/x.comments.xml,\n",
         )
         .unwrap();
-        let recs = discover(&[a.clone()], Some(&map)).unwrap();
+        let recs = discover(std::slice::from_ref(&a), Some(&map)).unwrap();
         let y = recs.iter().find(|r| r.name == "y").unwrap();
         assert!(y.comments.as_ref().unwrap().ends_with("x.comments.xml"));
         std::fs::write(&map, "a/none.mp4,,\n").unwrap();

@@ -209,7 +209,7 @@ pub fn analyze_with_models(
             recording.display()
         ));
     }
-    let key = cache_key(&info, &decode, &models_used);
+    let key = cache_key(&info, &decode, models_used);
     let cached = report::read_signals(&signals_path).filter(|s| s.cache_key == key);
     let reused_cache = cached.is_some();
     let (media_tracks, decode_stats) = match cached {
