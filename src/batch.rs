@@ -443,8 +443,17 @@ pub fn run(
         seconds: started.elapsed().as_secs_f64(),
         recordings,
     };
-    crate::report::write_json(&out_dir.join(BATCH_FILE), &report)?;
+    crate::report::write_json(&out_dir.join(report_name(settings.shard)), &report)?;
     Ok(report)
+}
+
+/// `batch.json`, or `batch.shard-I-of-N.json` for a shard (shards may share one output
+/// folder without overwriting each other's report).
+pub fn report_name(shard: Option<(u64, u64)>) -> String {
+    match shard {
+        Some((i, n)) => format!("batch.shard-{i}-of-{n}.json"),
+        None => BATCH_FILE.to_string(),
+    }
 }
 
 fn process(

@@ -388,14 +388,17 @@ fn run_batch(cli: &Cli, args: &livecut::cli::BatchArgs) -> anyhow::Result<()> {
     overall.finish_and_clear();
     if !cli.quiet {
         print!("{}", report.table());
-        println!("report: {}", args.out.join(batch::BATCH_FILE).display());
+        println!(
+            "report: {}",
+            args.out.join(batch::report_name(shard)).display()
+        );
     }
     let failed = report.count(Status::Failed);
     if failed > 0 {
         anyhow::bail!(
             "{failed} of {} recordings failed (see {})",
             report.recordings.len(),
-            args.out.join(batch::BATCH_FILE).display()
+            args.out.join(batch::report_name(shard)).display()
         );
     }
     Ok(())
