@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(ffmpeg libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libswresample-dev libavfilter-dev libavdevice-dev pkg-config clang libclang-dev
-  espeak-ng sox fonts-noto-cjk python3-pip)
+  espeak-ng sox fonts-noto-cjk python3-pip time)
 
 ORT_VERSION=1.32.0
 ORT_WHEEL=onnxruntime-${ORT_VERSION}-cp311-cp311-manylinux_2_28_x86_64.whl
