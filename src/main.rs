@@ -82,8 +82,9 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                     .parent()
                     .unwrap_or(std::path::Path::new("."));
                 println!(
-                    "{} clips, manifest {}",
+                    "{} clips ({}), manifest {}",
                     manifest.clips.len(),
+                    encoders(&manifest),
                     dir.join("manifest.json").display()
                 );
             }
@@ -100,9 +101,10 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             report_analysis(cli, &analysis);
             if !cli.quiet {
                 println!(
-                    "clips:      {} in {}",
+                    "clips:      {} in {} ({})",
                     manifest.clips.len(),
-                    analysis.dir.join("clips").display()
+                    analysis.dir.join("clips").display(),
+                    encoders(&manifest)
                 );
                 println!(
                     "manifest:   {}",
@@ -402,6 +404,14 @@ fn run_batch(cli: &Cli, args: &livecut::cli::BatchArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// "encoder: libx264, copy": what wrote the clips (`--device auto` says what it chose).
+fn encoders(manifest: &livecut::report::Manifest) -> String {
+    let mut names: Vec<&str> = manifest.clips.iter().map(|c| c.encoder.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    format!("encoder: {}", names.join(", "))
 }
 
 fn progress_bar(quiet: bool) -> ProgressBar {
