@@ -281,6 +281,8 @@ pub fn render_highlight(
     }
     for (span, group) in groups {
         let measured = encode::measure_loudness(info, span)?;
+        // Gains already settled in this group, by (target LUFS, ceiling dB, sample rate).
+        let mut settled: Vec<((f64, f64, u32), f64)> = Vec::new();
         let mut plans = Vec::new();
         let mut pendings = Vec::new();
         let mut meta = Vec::new();
@@ -391,14 +393,22 @@ pub fn render_highlight(
                 audio.gain_db = 0.0;
             }
             // Pass two: measure what the limiter and fades leave and correct the gain
-            // (more gain means more limiting, so up to three rounds).
-            for _ in 0..3 {
-                let after = encode::measure_processed(info, span, &audio)?;
-                let miss = p.loudness_lufs - after.integrated_lufs;
-                if !miss.is_finite() || miss.abs() < 0.2 {
-                    break;
+            // (more gain means more limiting, so up to three rounds); platforms with the
+            // same target share the result.
+            let key = (p.loudness_lufs, audio.ceiling_db, audio.sample_rate);
+            match settled.iter().find(|(k, _)| *k == key) {
+                Some((_, gain)) => audio.gain_db = *gain,
+                None => {
+                    for _ in 0..3 {
+                        let after = encode::measure_processed(info, span, &audio)?;
+                        let miss = p.loudness_lufs - after.integrated_lufs;
+                        if !miss.is_finite() || miss.abs() < 0.2 {
+                            break;
+                        }
+                        audio.gain_db = (audio.gain_db + miss).clamp(-40.0, 40.0);
+                    }
+                    settled.push((key, audio.gain_db));
                 }
-                audio.gain_db = (audio.gain_db + miss).clamp(-40.0, 40.0);
             }
             let peak_rel = req.peak_s - span.start_s;
             plans.push(OutputPlan {
