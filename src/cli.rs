@@ -59,6 +59,32 @@ pub enum Command {
     /// Score livecut against labelled sessions (and a plain baseline): recall@K,
     /// precision@K, decoy hits, temporal IoU, type accuracy, boundaries inside speech.
     Eval(EvalArgs),
+    /// Write DIR/index.html listing every DIR/*/highlights.json (name, duration,
+    /// highlights, best score, clips, link to its preview); several DIRs make one page.
+    Index(IndexArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Output folders of `livecut analyze`/`run` (each holds <stem>/highlights.json).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Where the page goes (default: index.html in the first DIR).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+impl IndexArgs {
+    /// The page's path; every DIR must be a folder.
+    pub fn out_path(&self) -> Result<PathBuf, UsageError> {
+        if let Some(d) = self.dirs.iter().find(|d| !d.is_dir()) {
+            return Err(UsageError(format!("{}: not a folder", d.display())));
+        }
+        Ok(self
+            .out
+            .clone()
+            .unwrap_or_else(|| self.dirs[0].join(crate::report::INDEX_FILE)))
+    }
 }
 
 #[derive(Debug, Args)]

@@ -138,6 +138,21 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             bar.finish_and_clear();
             run_batch(cli, args)?;
         }
+        Command::Index(args) => {
+            bar.finish_and_clear();
+            let out = args.out_path()?;
+            let entries = livecut::report::write_index(&args.dirs, &out)?;
+            for e in entries.iter().filter(|e| e.error.is_some()) {
+                tracing::warn!(
+                    "{}: {}",
+                    e.dir.display(),
+                    e.error.as_deref().unwrap_or_default()
+                );
+            }
+            if !cli.quiet {
+                println!("{} recordings, index {}", entries.len(), out.display());
+            }
+        }
         Command::Profile => {
             bar.finish_and_clear();
             print!("{}", livecut::profile::Profile::default().to_toml());

@@ -1,15 +1,15 @@
 //! One recording from input files to highlights, clips and manifest.
 //!
 //! `analyze`: probe → timelines → decode + signal tracks (or the cache) → fuse → select →
-//! `highlights.json` + `signals.json`. `cut`: `highlights.json` → clips + `manifest.json` +
-//! `preview.html`. `run` does both.
+//! `highlights.json` + `signals.json` + `curve.json` + `preview.html` (without clips).
+//! `cut`: `highlights.json` → clips + `manifest.json` + `preview.html`. `run` does both.
 
 use std::path::{Path, PathBuf};
 
 use jiff::{tz::TimeZone, Timestamp};
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::fuse::{fuse, FuseSettings};
 use crate::media::{self, DecodeOptions, MediaInfo};
 use crate::models::{self, Device, ModelDir, Runtime};
@@ -19,6 +19,9 @@ use crate::signals::{self, ModelSet, SignalSet};
 use crate::timelines::{
     self, CommentAggregator, Lexicon, OrderAggregator, ParseReport, ReadContext,
 };
+
+/// Comment texts kept per highlight (`top_comments`).
+const TOP_COMMENTS: usize = 5;
 
 /// Everything `analyze` needs besides the recording.
 #[derive(Debug, Clone)]
@@ -270,6 +273,20 @@ pub fn analyze_with_models(
     for h in &mut highlights {
         (h.kind, h.tags, h.type_evidence) = crate::classify::classify(h, &all, &curve);
     }
+    if let (Some(path), false) = (opts.comments.as_deref(), highlights.is_empty()) {
+        // What viewers wrote during each highlight (one more pass over the export, keeping
+        // only the comments inside the highlights' windows, shifted by the comment lag).
+        let lag = curve.lag_of("comments");
+        let windows = highlights
+            .iter()
+            .map(|h| crate::time::Span::new(h.start_s + lag, h.end_s + lag))
+            .collect();
+        let mut top = timelines::TopComments::new(windows);
+        timelines::read_comments(path, &ctx, &mut |c| top.push(&c))?;
+        for (h, comments) in highlights.iter_mut().zip(top.finish(TOP_COMMENTS)) {
+            h.top_comments = comments;
+        }
+    }
 
     for (name, secs) in &model_set.seconds {
         tracing::info!("{name}: {secs:.2} s");
@@ -295,8 +312,18 @@ pub fn analyze_with_models(
         warnings,
         highlights,
     };
+    let curve_file = report::CurveFile::new(&curve, analysed_until_s);
+    report::write_json(&dir.join(report::CURVE_FILE), &curve_file)?;
     let highlights_path = dir.join(report::HIGHLIGHTS_FILE);
     report::write_json(&highlights_path, &file)?;
+    // The page without clips (cut renders it again with them).
+    report::write_preview(&report::Preview {
+        dir: &dir,
+        highlights: &file,
+        manifest: None,
+        signals: Some(&signals_file),
+        curve: Some(&curve_file),
+    })?;
     Ok(Analysis {
         dir,
         highlights_path,
@@ -411,7 +438,9 @@ pub fn cut(
         ..info
     };
     // The host's face track (for 9:16 reframing), from the analysis' signal tracks.
-    let faces = report::read_signals(&dir.join(report::SIGNALS_FILE))
+    let signals_file = report::read_signals(&dir.join(report::SIGNALS_FILE));
+    let faces = signals_file
+        .as_ref()
         .map(|s| crate::render::reframe::observations_from_tracks(&s.media.tracks))
         .unwrap_or_default();
     let platforms: Vec<&crate::render::presets::Preset> = settings.platforms.iter().collect();
@@ -470,13 +499,13 @@ pub fn cut(
         clips,
     };
     report::write_json(&dir.join(report::MANIFEST_FILE), &manifest)?;
-    let html = report::render_preview(&file, Some(&manifest))?;
-    let preview = dir.join(report::PREVIEW_FILE);
-    crate::fsutil::write_atomic(&preview, html.as_bytes()).map_err(|source| {
-        Error::Report(report::ReportError::Io {
-            path: preview.clone(),
-            source,
-        })
+    let curve = report::read_curve(&dir.join(report::CURVE_FILE));
+    report::write_preview(&report::Preview {
+        dir: &dir,
+        highlights: &file,
+        manifest: Some(&manifest),
+        signals: signals_file.as_ref(),
+        curve: curve.as_ref(),
     })?;
     Ok(manifest)
 }

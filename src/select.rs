@@ -68,6 +68,21 @@ pub struct Highlight {
     /// Why it got its type, in words.
     #[serde(default)]
     pub type_evidence: Vec<String>,
+    /// What the audience wrote while it played (the comment lag applied): the texts the
+    /// most distinct accounts sent, best first. Absent without a comment export.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top_comments: Vec<TopComment>,
+}
+
+/// A comment text (as first written; variants that differ only in case, spacing,
+/// punctuation or repeated characters are counted together) and how often it was sent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct TopComment {
+    pub text: String,
+    /// Distinct accounts that sent it.
+    pub users: u32,
+    /// Times it was sent.
+    pub count: u32,
 }
 
 impl Highlight {

@@ -1,9 +1,14 @@
 //! Output files: `highlights.json` (the contract publishing scripts and the evaluation rely
-//! on), `signals.json` (the cached tracks), `manifest.json` (the clips) and `preview.html`.
+//! on), `signals.json` (the cached tracks), `curve.json` (the fused excitement curve with
+//! each signal's contribution), `manifest.json` (the clips), `preview.html` (the editor's
+//! page) and a batch's `index.html`.
 
+pub mod anomalies;
+mod index;
 mod preview;
 
-pub use preview::render_preview;
+pub use index::{write_index, IndexEntry};
+pub use preview::{render_preview, write_preview, Preview};
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +26,8 @@ pub const HIGHLIGHTS_FILE: &str = "highlights.json";
 pub const SIGNALS_FILE: &str = "signals.json";
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const PREVIEW_FILE: &str = "preview.html";
+pub const CURVE_FILE: &str = "curve.json";
+pub const INDEX_FILE: &str = "index.html";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -82,6 +89,58 @@ pub struct SignalsFile {
     pub cost_seconds: std::collections::BTreeMap<String, f64>,
     pub media: SignalSet,
     pub timelines: SignalSet,
+}
+
+/// `DIR/<stem>/curve.json`: the fused excitement curve on its 1 s grid (`score`), each
+/// signal's weighted contribution (`contributions`: `[signal, values]` pairs that add up to
+/// `score`, rounded to 4 decimals) and the lags applied to comments and orders.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CurveFile {
+    pub schema_version: u32,
+    pub generator: String,
+    /// Seconds of the recording the curve covers (bin `i` is `[i·step_s, (i+1)·step_s)`).
+    pub analysed_until_s: f64,
+    #[serde(flatten)]
+    pub curve: crate::fuse::Curve,
+}
+
+impl CurveFile {
+    pub fn new(curve: &crate::fuse::Curve, analysed_until_s: f64) -> Self {
+        let round =
+            |v: &Vec<f64>| -> Vec<f64> { v.iter().map(|x| (x * 1e4).round() / 1e4).collect() };
+        Self {
+            schema_version: SCHEMA_VERSION,
+            generator: generator(),
+            analysed_until_s,
+            curve: crate::fuse::Curve {
+                step_s: curve.step_s,
+                score: round(&curve.score),
+                contributions: curve
+                    .contributions
+                    .iter()
+                    .map(|(name, v)| (name.clone(), round(v)))
+                    .collect(),
+                lags: curve.lags.clone(),
+            },
+        }
+    }
+}
+
+/// Read `curve.json`; `None` when absent, unreadable or of a newer schema (the preview then
+/// goes without the stacked curve).
+pub fn read_curve(path: &Path) -> Option<CurveFile> {
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice::<CurveFile>(&bytes)
+        .ok()
+        .filter(|c| c.schema_version <= SCHEMA_VERSION)
+}
+
+/// Read `manifest.json`; `None` when absent or unreadable.
+pub fn read_manifest(path: &Path) -> Option<Manifest> {
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice::<Manifest>(&bytes)
+        .ok()
+        .filter(|m| m.schema_version <= SCHEMA_VERSION)
 }
 
 /// One clip in `manifest.json`: one highlight rendered for one platform.

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::lexicon::{fold, Lexicon};
 use super::{Comment, CommentKind, Order};
+use crate::select::TopComment;
 use crate::signals::Track;
+use crate::time::Span;
 
 /// Window of the bot-flood detector, seconds.
 const SPAM_WINDOW_S: usize = 10;
@@ -447,6 +449,82 @@ fn order_spam(bins: &[OrderBin]) -> Vec<f32> {
         .collect()
 }
 
+/// Longest comment text kept in `top_comments`, characters.
+const TOP_COMMENT_MAX_CHARS: usize = 80;
+
+/// The comments sent inside a few windows (the highlights), grouped by normalised text:
+/// [`TopComments::finish`] gives, per window, the texts the most distinct accounts sent.
+/// Memory grows with the comments inside the windows only.
+#[derive(Debug)]
+pub struct TopComments {
+    windows: Vec<Span>,
+    groups: Vec<HashMap<String, TextGroup>>,
+}
+
+#[derive(Debug)]
+struct TextGroup {
+    text: String,
+    users: std::collections::HashSet<u64>,
+    count: u32,
+}
+
+impl TopComments {
+    pub fn new(windows: Vec<Span>) -> Self {
+        let groups = windows.iter().map(|_| HashMap::new()).collect();
+        Self { windows, groups }
+    }
+
+    pub fn push(&mut self, c: &Comment) {
+        if !matches!(c.kind, CommentKind::Comment | CommentKind::SuperChat) {
+            return;
+        }
+        let text = c.text.trim();
+        if text.is_empty() {
+            return;
+        }
+        for (w, groups) in self.windows.iter().zip(self.groups.iter_mut()) {
+            if !w.contains(c.t) {
+                continue;
+            }
+            let mut key = normalise(text);
+            if key.is_empty() {
+                key = text.to_string(); // emoji or punctuation only
+            }
+            let g = groups.entry(key).or_insert_with(|| TextGroup {
+                text: text.chars().take(TOP_COMMENT_MAX_CHARS).collect(),
+                users: Default::default(),
+                count: 0,
+            });
+            g.users.insert(hash(&c.user));
+            g.count += 1;
+        }
+    }
+
+    /// Per window, at most `top` texts: most distinct accounts first, then most sent.
+    pub fn finish(self, top: usize) -> Vec<Vec<TopComment>> {
+        self.groups
+            .into_iter()
+            .map(|groups| {
+                let mut all: Vec<TopComment> = groups
+                    .into_values()
+                    .map(|g| TopComment {
+                        text: g.text,
+                        users: g.users.len() as u32,
+                        count: g.count,
+                    })
+                    .collect();
+                all.sort_by(|a, b| {
+                    (b.users, b.count)
+                        .cmp(&(a.users, a.count))
+                        .then_with(|| a.text.cmp(&b.text))
+                });
+                all.truncate(top);
+                all
+            })
+            .collect()
+    }
+}
+
 /// Text as a flood repeats it: folded, without spaces/punctuation, runs collapsed
 /// ("哈哈哈哈" ≡ "哈哈哈", "1111" ≡ "11111").
 fn normalise(text: &str) -> String {
@@ -493,6 +571,28 @@ pub(crate) mod tests {
             kind: CommentKind::Comment,
             value: None,
         }
+    }
+
+    #[test]
+    fn top_comments_rank_texts_by_distinct_accounts_per_window() {
+        let mut top = TopComments::new(vec![Span::new(10.0, 20.0), Span::new(30.0, 40.0)]);
+        for (i, u) in ["a", "b", "c"].iter().enumerate() {
+            top.push(&comment(11.0 + i as f64, u, "上链接！"));
+        }
+        top.push(&comment(12.0, "d", "上链接"));
+        for _ in 0..6 {
+            top.push(&comment(13.0, "bot", "<b>spam</b>"));
+        }
+        top.push(&comment(25.0, "e", "outside"));
+        top.push(&comment(31.0, "f", "  hello  "));
+        let got = top.finish(5);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0][0].text, "上链接！");
+        assert_eq!((got[0][0].users, got[0][0].count), (4, 4));
+        assert_eq!(got[0][1].text, "<b>spam</b>");
+        assert_eq!((got[0][1].users, got[0][1].count), (1, 6));
+        assert_eq!(got[1].len(), 1);
+        assert_eq!(got[1][0].text, "hello");
     }
 
     /// Background chatter, a bot flood at 100–120 s (2 accounts, same text, 9/s) and a

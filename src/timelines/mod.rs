@@ -16,7 +16,7 @@ mod orders;
 mod text;
 mod times;
 
-pub use features::{CommentAggregator, OrderAggregator, SpamSpan};
+pub use features::{CommentAggregator, OrderAggregator, SpamSpan, TopComments};
 pub use jiff::tz::TimeZone;
 pub use lexicon::Lexicon;
 pub use orders::{read_orders, read_orders_from};
