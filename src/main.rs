@@ -69,6 +69,12 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             let analysis = pipeline::analyze(&args.recording, &opts, &on_progress)?;
             bar.finish_and_clear();
             report_analysis(cli, &analysis);
+            if !cli.quiet {
+                println!(
+                    "preview:    {}",
+                    analysis.dir.join(livecut::report::PREVIEW_FILE).display()
+                );
+            }
         }
         Command::Cut(args) => {
             let settings = args
