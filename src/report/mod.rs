@@ -1,6 +1,8 @@
 //! Output files: `highlights.json` (the contract publishing scripts and the evaluation rely
-//! on), `signals.json` (the cached tracks), `manifest.json` (the clips) and `preview.html`.
+//! on), `signals.json` (the cached tracks), `manifest.json` (the clips), `preview.html` and
+//! the editor timelines (`nle`: `timeline.otio`, `timeline.fcpxml`, `timeline.edl`).
 
+pub mod nle;
 mod preview;
 
 pub use preview::render_preview;
@@ -155,6 +157,9 @@ pub struct Manifest {
     pub source: MediaInfo,
     pub highlights_file: PathBuf,
     pub clips: Vec<ManifestClip>,
+    /// The editor timelines of the same highlights (absent in manifests of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timelines: Option<nle::TimelinePaths>,
 }
 
 pub fn generator() -> String {
