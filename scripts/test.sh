@@ -8,6 +8,8 @@ echo "==> model test inputs and Python onnxruntime references"
 python3 scripts/make_model_refs.py
 echo "==> shot-cut test clips and PySceneDetect references"
 python3 scripts/scene_refs.py
+echo "==> OpenTimelineIO and its FCPXML/EDL adapters (tests/nle.rs reads the timelines back)"
+python3 scripts/otio_check.py --install
 echo "==> cargo fmt --check"
 cargo fmt --check
 echo "==> cargo clippy --all-targets -- -D warnings"

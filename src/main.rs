@@ -120,6 +120,10 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                     "preview:    {}",
                     analysis.dir.join("preview.html").display()
                 );
+                println!(
+                    "timelines:  {} (also .fcpxml, .edl)",
+                    analysis.dir.join("timeline.otio").display()
+                );
             }
         }
         Command::Eval(args) => {

@@ -491,12 +491,35 @@ pub fn cut(
             clips.push(ManifestClip::new(h, clip, &title, &dir));
         }
     }
+    // Editor timelines of the same highlights, referring to the recording itself.
+    let source = std::fs::canonicalize(&file.source.path).unwrap_or_else(|_| {
+        std::env::current_dir()
+            .map(|d| d.join(&file.source.path))
+            .unwrap_or_else(|_| file.source.path.clone())
+    });
+    let edits = report::nle::edits(&file, n);
+    let timelines = report::nle::build(&source, &info, &edits);
+    let paths = report::nle::TimelinePaths::default();
+    for (name, text) in [
+        (&paths.otio, &timelines.otio),
+        (&paths.fcpxml, &timelines.fcpxml),
+        (&paths.edl, &timelines.edl),
+    ] {
+        let path = dir.join(name);
+        crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(|source| {
+            Error::Report(report::ReportError::Io {
+                path: path.clone(),
+                source,
+            })
+        })?;
+    }
     let manifest = Manifest {
         schema_version: report::SCHEMA_VERSION,
         generator: report::generator(),
         source: file.source.clone(),
         highlights_file: PathBuf::from(report::HIGHLIGHTS_FILE),
         clips,
+        timelines: Some(paths),
     };
     report::write_json(&dir.join(report::MANIFEST_FILE), &manifest)?;
     let curve = report::read_curve(&dir.join(report::CURVE_FILE));

@@ -125,7 +125,7 @@ fn times_are_relative_to_the_first_presentation_time() {
     let peak = first["peak_s"].as_f64().unwrap();
     assert!((38.0..=52.0).contains(&peak), "peak at {peak}");
     // The clip cut from a TS source is an MP4 that starts at the highlight.
-    let m = read_json(&out.join("offset/manifest.json"));
+    let m = validate_manifest(&out.join("offset/manifest.json"));
     let clip = out
         .join("offset")
         .join(m["clips"][0]["path"].as_str().unwrap());

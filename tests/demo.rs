@@ -174,7 +174,7 @@ fn run_finds_the_moments_and_cuts_clean_clips() {
     assert!(inside.is_empty(), "boundaries inside speech: {inside:?}");
 
     // Manifest and clips.
-    let m = read_json(&dir.join("manifest.json"));
+    let m = validate_manifest(&dir.join("manifest.json"));
     assert_eq!(m["schema_version"], 1);
     let clips = m["clips"].as_array().unwrap();
     assert_eq!(clips.len(), hs.len());
@@ -293,7 +293,7 @@ fn analyze_then_cut_top_n_and_reuse_the_cache() {
         .arg(dir.join("highlights.json"))
         .args(["--top", "2"]));
     assert_eq!(o.status.code(), Some(0));
-    let m = read_json(&dir.join("manifest.json"));
+    let m = validate_manifest(&dir.join("manifest.json"));
     assert_eq!(m["clips"].as_array().unwrap().len(), 2);
     assert_eq!(files_under(&dir.join("clips")).len(), 2);
 

@@ -149,6 +149,8 @@ fn crop_follows_a_walking_host() {
         "ultrafast",
     ]));
     assert_eq!(o.status.code(), Some(0), "cut failed");
+    let m = validate_manifest(&out.join("walk").join("manifest.json"));
+    assert_eq!(m["clips"][0]["framing"], "follow");
 
     // --- The crop track against the truth.
     let clips = out.join("walk").join("clips");

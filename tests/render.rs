@@ -75,7 +75,7 @@ fn every_preset_meets_its_platform_figures() {
         .args(["--platforms", "all"]));
     assert_eq!(o.status.code(), Some(0));
     let dir = out.join("demo");
-    let m = read_json(&dir.join("manifest.json"));
+    let m = validate_manifest(&dir.join("manifest.json"));
     let clips = m["clips"].as_array().unwrap();
     let presets = Presets::builtin();
     assert_eq!(clips.len(), presets.iter().count());
@@ -220,7 +220,7 @@ fn cjk_title_is_burnt_in() {
     };
     let plain = cut(false, "plain.mp4");
     let titled = cut(true, "titled.mp4");
-    let m = read_json(&out.join("demo/manifest.json"));
+    let m = validate_manifest(&out.join("demo/manifest.json"));
     let title = m["clips"][0]["suggested_title"].as_str().unwrap();
     assert!(
         title
@@ -249,7 +249,7 @@ fn pad_framing_fills_the_frame_with_a_blurred_background() {
     ]));
     assert_eq!(o.status.code(), Some(0));
     let clip = out.join("demo/clips/1_douyin.mp4");
-    let m = read_json(&out.join("demo/manifest.json"));
+    let m = validate_manifest(&out.join("demo/manifest.json"));
     assert_eq!(m["clips"][0]["framing"], "pad");
     assert!(!out.join("demo/clips/1_douyin.crop.json").exists());
     let p = ffprobe(&clip);

@@ -1,10 +1,12 @@
 //! Output files: `highlights.json` (the contract publishing scripts and the evaluation rely
 //! on), `signals.json` (the cached tracks), `curve.json` (the fused excitement curve with
 //! each signal's contribution), `manifest.json` (the clips), `preview.html` (the editor's
-//! page) and a batch's `index.html`.
+//! page), a batch's `index.html`, and the editor timelines (`nle`: `timeline.otio`,
+//! `timeline.fcpxml`, `timeline.edl`).
 
 pub mod anomalies;
 mod index;
+pub mod nle;
 mod preview;
 
 pub use index::{write_index, IndexEntry};
@@ -214,6 +216,9 @@ pub struct Manifest {
     pub source: MediaInfo,
     pub highlights_file: PathBuf,
     pub clips: Vec<ManifestClip>,
+    /// The editor timelines of the same highlights (absent in manifests of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timelines: Option<nle::TimelinePaths>,
 }
 
 pub fn generator() -> String {

@@ -28,6 +28,9 @@ pub fn livecut() -> Command {
     cmd
 }
 
+/// Run a livecut command and print what it did. After a successful `run` or `cut`, the
+/// `manifest.json` it wrote is validated against `schema/manifest.schema.json`, so every
+/// manifest the suite produces is checked.
 pub fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("spawn livecut");
     eprintln!(
@@ -37,7 +40,64 @@ pub fn run(cmd: &mut Command) -> Output {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    if out.status.success() {
+        if let Some(manifest) = manifest_written_by(cmd) {
+            validate_manifest(&manifest);
+        }
+    }
     out
+}
+
+/// Where `livecut run REC … --out OUT` (OUT/<stem>/manifest.json) or `livecut cut
+/// HIGHLIGHTS …` (beside HIGHLIGHTS) writes its manifest, for commands of that shape.
+fn manifest_written_by(cmd: &Command) -> Option<PathBuf> {
+    let args: Vec<PathBuf> = cmd.get_args().map(PathBuf::from).collect();
+    let sub = args
+        .iter()
+        .position(|a| a.as_os_str() == "run" || a.as_os_str() == "cut")?;
+    let input = args.get(sub + 1)?;
+    let dir = if args[sub].as_os_str() == "cut" {
+        input.parent()?.to_path_buf()
+    } else {
+        let out = args.iter().position(|a| a.as_os_str() == "--out")?;
+        args.get(out + 1)?.join(input.file_stem()?)
+    };
+    let dir = match cmd.get_current_dir() {
+        Some(cwd) if dir.is_relative() => cwd.join(dir),
+        _ => dir,
+    };
+    Some(dir.join("manifest.json"))
+}
+
+/// `schema/manifest.schema.json`, compiled once.
+fn manifest_validator() -> &'static jsonschema::Validator {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    V.get_or_init(|| {
+        let schema = read_json(&root().join("schema/manifest.schema.json"));
+        jsonschema::validator_for(&schema).expect("schema/manifest.schema.json compiles")
+    })
+}
+
+/// Every violation of `schema/manifest.schema.json` in `manifest` ("path: message").
+pub fn manifest_schema_errors(manifest: &Value) -> Vec<String> {
+    manifest_validator()
+        .iter_errors(manifest)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+/// Read `path` (a manifest.json), require it to match `schema/manifest.schema.json`
+/// (panicking with every violation) and return it.
+pub fn validate_manifest(path: &Path) -> Value {
+    let manifest = read_json(path);
+    let errors = manifest_schema_errors(&manifest);
+    assert!(
+        errors.is_empty(),
+        "{} does not match schema/manifest.schema.json:\n{}",
+        path.display(),
+        errors.join("\n")
+    );
+    manifest
 }
 
 pub fn ffmpeg(args: &[&str]) {
