@@ -507,7 +507,7 @@ pub fn cut(
     ] {
         let path = dir.join(name);
         crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(|source| {
-            Error::Report(report::ReportError::Io {
+            crate::Error::Report(report::ReportError::Io {
                 path: path.clone(),
                 source,
             })
