@@ -71,7 +71,7 @@ pub struct OutputPlan {
     pub video: VideoPlan,
     pub audio: AudioPlan,
     /// Pick the sharpest output frame in this window (seconds from the clip start) as the
-    /// cover, from frames whose source time passes `has_host`.
+    /// cover, preferring frames whose source time passes `has_host`.
     pub cover_window: Option<(f64, f64)>,
 }
 
@@ -354,7 +354,8 @@ struct Output {
     atb_sink: Rational,
     frames: u64,
     audio_samples: u64,
-    cover: Option<(f64, f64, frame::Video)>,
+    /// Best cover so far: time, (host seen, sharpness), frame.
+    cover: Option<(f64, (bool, f64), frame::Video)>,
 }
 
 fn rational(x: f64) -> Rational {
@@ -792,11 +793,15 @@ fn drain_video(
         }
         let t = filtered.pts().unwrap_or(0) as f64 * f64::from(o.vtb_sink);
         if let Some((a, b)) = o.plan.cover_window {
-            // Every third frame of the window: sharpness of the luma plane.
-            if t >= a && t <= b && o.frames % 3 == 0 && has_host(span_start + t) {
-                let sharp = sharpness(&filtered);
-                if o.cover.as_ref().is_none_or(|(_, s, _)| sharp > *s) {
-                    o.cover = Some((t, sharp, filtered.clone()));
+            // Every third frame of the window: a frame with the host beats one without,
+            // then the sharper luma plane wins.
+            if t >= a && t <= b && o.frames % 3 == 0 {
+                let key = (has_host(span_start + t), sharpness(&filtered));
+                let better = o.cover.as_ref().is_none_or(|(_, best, _)| {
+                    (key.0 && !best.0) || (key.0 == best.0 && key.1 > best.1)
+                });
+                if better {
+                    o.cover = Some((t, key, filtered.clone()));
                 }
             }
         }
