@@ -58,8 +58,9 @@ pub struct AudioPlan {
     /// Gain that brings the span to the target loudness (from [`measure_loudness`]).
     pub gain_db: f64,
     /// Sample-peak ceiling of the limiter, dBFS (below the true-peak target, leaving room
-    /// for inter-sample peaks and the AAC encoder).
+    /// for inter-sample peaks and the AAC encoder); 0 or more: no limiter.
     pub ceiling_db: f64,
+    /// Fade in and out, seconds; 0: none.
     pub fade_s: f64,
 }
 
@@ -103,98 +104,17 @@ fn seek_before(ictx: &mut format::context::Input, origin: f64, t: f64) {
     let _ = ictx.seek(target, ..target);
 }
 
-/// Pass one of loudness normalisation: measure the span's audio.
+/// Pass one of loudness normalisation: the span's audio as it is (no gain, limiter or
+/// fades), measured through the same decode and resampling as the output.
 pub fn measure_loudness(info: &MediaInfo, span: Span) -> Result<Loudness, RenderError> {
-    let path = &info.path;
-    let ainfo = info
-        .audio
-        .as_ref()
-        .ok_or_else(|| RenderError::NoAudio { path: path.clone() })?;
-    let mut ictx = media::open_input(path)?;
-    seek_before(&mut ictx, info.start_time_s, span.start_s);
-    let stream = ictx
-        .stream(ainfo.index)
-        .ok_or_else(|| RenderError::NoAudio { path: path.clone() })?;
-    let mut dec = codec::Context::from_parameters(stream.parameters())
-        .and_then(|c| c.decoder().audio())
-        .map_err(codec_err(path, "open audio decoder"))?;
-    let tb = ainfo.time_base;
-    let mut meter = ebur128::EbuR128::new(2, 48_000, ebur128::Mode::I | ebur128::Mode::TRUE_PEAK)
-        .map_err(|e| RenderError::Loudness {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
-    let mut resampler: Option<ffmpeg::software::resampling::Context> = None;
-    let mut decoded = frame::Audio::empty();
-    let mut done = false;
-    let mut feed = |decoded: &frame::Audio,
-                    resampler: &mut Option<ffmpeg::software::resampling::Context>|
-     -> bool {
-        let t = tb.to_secs(decoded.timestamp().or(decoded.pts()).unwrap_or(0)) - info.start_time_s;
-        let dur = decoded.samples() as f64 / f64::from(decoded.rate().max(1));
-        if t + dur <= span.start_s {
-            return false;
-        }
-        if t >= span.end_s {
-            return true;
-        }
-        if resampler.is_none() {
-            let layout = if decoded.channel_layout().is_empty() {
-                ffmpeg::ChannelLayout::default(i32::from(decoded.channels()))
-            } else {
-                decoded.channel_layout()
-            };
-            *resampler = ffmpeg::software::resampling::Context::get(
-                decoded.format(),
-                layout,
-                decoded.rate(),
-                format::Sample::F32(format::sample::Type::Packed),
-                ffmpeg::ChannelLayout::STEREO,
-                48_000,
-            )
-            .ok();
-        }
-        let Some(r) = resampler.as_mut() else {
-            return true;
-        };
-        let mut out = frame::Audio::empty();
-        if r.run(decoded, &mut out).is_ok() && out.samples() > 0 {
-            // Trim the first and last block to the span (to the sample at 48 kHz).
-            let n = out.samples();
-            let skip = (((span.start_s - t) * 48_000.0).max(0.0) as usize).min(n);
-            let keep = (((span.end_s - t) * 48_000.0).max(0.0) as usize).min(n);
-            if keep > skip {
-                let data = &out.plane::<f32>(0)[2 * skip..2 * keep];
-                let _ = meter.add_frames_f32(data);
-            }
-        }
-        false
+    let neutral = AudioPlan {
+        sample_rate: 48_000,
+        bitrate: 0,
+        gain_db: 0.0,
+        ceiling_db: 0.0,
+        fade_s: 0.0,
     };
-    for (stream, packet) in ictx.packets() {
-        if stream.index() != ainfo.index {
-            continue;
-        }
-        if dec.send_packet(&packet).is_err() {
-            continue;
-        }
-        while dec.receive_frame(&mut decoded).is_ok() {
-            if feed(&decoded, &mut resampler) {
-                done = true;
-                break;
-            }
-        }
-        if done {
-            break;
-        }
-    }
-    let integrated = meter.loudness_global().unwrap_or(f64::NEG_INFINITY);
-    let peak = (0..2)
-        .filter_map(|c| meter.true_peak(c).ok())
-        .fold(0.0f64, f64::max);
-    Ok(Loudness {
-        integrated_lufs: integrated,
-        true_peak_dbtp: 20.0 * peak.max(1e-10).log10(),
-    })
+    measure_processed(info, span, &neutral)
 }
 
 /// The audio filter graph of an output: trim to the span, 48 kHz stereo, gain to the
@@ -222,17 +142,31 @@ fn audio_graph(
         .add(&asink.map_err(err("audio filter"))?, "out", "")
         .map_err(err("audio filter output"))?;
     let fade = a.fade_s.min(duration / 4.0);
-    let aspec = format!(
-        "atrim=start=0:end={duration:.6},asetpts=PTS-STARTPTS,\
-         aresample={sr},aformat=sample_fmts=fltp:sample_rates={sr}:channel_layouts=stereo,\
-         volume={g:.3}dB,alimiter=limit={lim:.5}:level=0:latency=1:attack=5:release=50,\
-         afade=t=in:d={fade:.3},afade=t=out:st={fo:.3}:d={fade:.3},\
-         aformat=sample_fmts=fltp:sample_rates={sr}:channel_layouts=stereo",
-        sr = a.sample_rate,
-        g = a.gain_db,
-        lim = 10f64.powf(a.ceiling_db / 20.0).clamp(0.0625, 1.0),
-        fo = (duration - fade).max(0.0),
+    let fmt = format!(
+        "aformat=sample_fmts=fltp:sample_rates={sr}:channel_layouts=stereo",
+        sr = a.sample_rate
     );
+    let mut aspec = format!(
+        "atrim=start=0:end={duration:.6},asetpts=PTS-STARTPTS,aresample={},{fmt}",
+        a.sample_rate
+    );
+    if a.gain_db != 0.0 {
+        aspec.push_str(&format!(",volume={:.3}dB", a.gain_db));
+    }
+    if a.ceiling_db < 0.0 {
+        aspec.push_str(&format!(
+            ",alimiter=limit={:.5}:level=0:latency=1:attack=5:release=50",
+            10f64.powf(a.ceiling_db / 20.0).clamp(0.0625, 1.0)
+        ));
+    }
+    if fade > 0.0 {
+        aspec.push_str(&format!(
+            ",afade=t=in:d={fade:.3},afade=t=out:st={:.3}:d={fade:.3}",
+            (duration - fade).max(0.0)
+        ));
+    }
+    // The limiter works in doubles: back to what the AAC encoder takes.
+    aspec.push_str(&format!(",{fmt}"));
     agraph
         .output("in", 0)
         .and_then(|p| p.input("out", 0))
