@@ -223,6 +223,42 @@ def fetch_wheel(package: str, version: str, filename: str, sha256: str,
     return path
 
 
+def ensure_wheels(wheels) -> None:
+    """Install pinned wheels ((package, version, filename, sha256), fetched and checked
+    by fetch_wheel) with --no-deps into the environment this interpreter runs in: the venv,
+    or .local/pylib (pip install --target). Used by the test-reference scripts for the
+    packages only they need."""
+    pins = tuple(f"{p}=={v}" for p, v, _, _ in wheels)
+    if pins_satisfied(pins):
+        return
+    files = [str(fetch_wheel(p, v, f, sha)) for p, v, f, sha in wheels]
+    in_venv = sys.prefix != sys.base_prefix
+    base = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--no-input", "--no-deps", "--no-index", "--only-binary=:all:"]
+    if in_venv:
+        where = f"{Path(sys.prefix)}"
+        cmds = [base + files]
+    else:
+        where = f"{PYLIB_DIR} (pip install --target)"
+        target = ["--target", str(PYLIB_DIR), "--upgrade"]
+        cmds = [base + target + files,
+                base + target + ["--break-system-packages"] + files]
+        if str(PYLIB_DIR) not in sys.path:
+            sys.path.insert(0, str(PYLIB_DIR))
+    say(f"==> Python packages ({', '.join(pins)}) into {where}")
+    for cmd in cmds:
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode == 0 or "externally-managed-environment" not in r.stdout + r.stderr:
+            break
+    if r.returncode != 0:
+        raise FetchError(f"pip install of {' '.join(pins)} failed:\n{r.stdout}{r.stderr}")
+    import importlib
+
+    importlib.invalidate_caches()
+    if not pins_satisfied(pins):
+        raise FetchError(f"installed {' '.join(pins)} but they are not importable here")
+
+
 def read_member(wheel: Path, member: str, sha256: str, what: str) -> bytes:
     try:
         with zipfile.ZipFile(wheel) as z:

@@ -283,35 +283,8 @@ def probe_frames(path: Path) -> int:
 
 def ensure_scene_packages() -> None:
     """Install SCENE_PINS (--no-deps, from sha256-checked wheels) into the environment this
-    interpreter runs in: the venv, or .local/pylib (pip install --target)."""
-    if fm.pins_satisfied(SCENE_PINS):
-        return
-    wheels = [str(fm.fetch_wheel(p, v, f, sha)) for p, v, f, sha in SCENE_WHEELS]
-    in_venv = sys.prefix != sys.base_prefix
-    base = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--no-input", "--no-deps", "--no-index", "--only-binary=:all:"]
-    if in_venv:
-        where = f"{Path(sys.prefix)}"
-        cmds = [base + wheels]
-    else:
-        where = f"{fm.PYLIB_DIR} (pip install --target)"
-        target = ["--target", str(fm.PYLIB_DIR), "--upgrade"]
-        cmds = [base + target + wheels,
-                base + target + ["--break-system-packages"] + wheels]
-        if str(fm.PYLIB_DIR) not in sys.path:
-            sys.path.insert(0, str(fm.PYLIB_DIR))
-    say(f"==> Python packages ({', '.join(SCENE_PINS)}) into {where}")
-    for cmd in cmds:
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode == 0 or "externally-managed-environment" not in r.stdout + r.stderr:
-            break
-    if r.returncode != 0:
-        raise FetchError(f"pip install of {' '.join(SCENE_PINS)} failed:\n{r.stdout}{r.stderr}")
-    import importlib
-
-    importlib.invalidate_caches()
-    if not fm.pins_satisfied(SCENE_PINS):
-        raise FetchError(f"installed {' '.join(SCENE_PINS)} but they are not importable here")
+    interpreter runs in (see fetch_models.ensure_wheels)."""
+    fm.ensure_wheels(SCENE_WHEELS)
 
 
 def ffmpeg_version() -> str:

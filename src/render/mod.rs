@@ -104,9 +104,6 @@ pub struct RenderedClip {
     pub bytes: u64,
     pub sha256: String,
     pub cover: Option<PathBuf>,
-    /// Loudness of the span after the audio chain (pass two), LUFS and dBTP.
-    pub loudness_lufs: Option<f64>,
-    pub true_peak_dbtp: Option<f64>,
     /// Largest frame-to-frame movement of the 9:16 crop window, pixels of the source.
     pub crop_max_step_px: Option<f64>,
 }
@@ -258,8 +255,6 @@ pub fn render_highlight(
             bytes: clip.bytes,
             sha256: clip.sha256,
             cover: None,
-            loudness_lufs: None,
-            true_peak_dbtp: None,
             crop_max_step_px: None,
         });
     }
@@ -478,8 +473,6 @@ pub fn render_highlight(
                 bytes,
                 sha256,
                 cover,
-                loudness_lufs: None,
-                true_peak_dbtp: None,
                 crop_max_step_px: crop_step,
             });
         }
