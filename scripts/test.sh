@@ -3,6 +3,8 @@
 # real media). Installs what it needs itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# No incremental cache in CI: it doubles the target folder and a clean build never reuses it.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 scripts/install-deps.sh
 echo "==> model test inputs and Python onnxruntime references"
 python3 scripts/make_model_refs.py
