@@ -22,6 +22,9 @@ pub struct Boundaries {
     pub have_speech: bool,
     /// Spans no clip may contain (glitches, intermissions).
     pub avoid: Vec<Span>,
+    /// Spans the analysis cascade did not examine in detail: no clip peaks or reaches
+    /// there, and they do not count towards the typical level of the curve.
+    pub unexamined: Vec<Span>,
 }
 
 /// What a boundary was snapped to.
@@ -46,7 +49,18 @@ impl Boundaries {
             let half = 0.016;
             let mut start: Option<f64> = None;
             let mut last_end = 0.0;
+            let mut prev_t = f64::NEG_INFINITY;
             for (&t, &p) in speech.times_s.iter().zip(&speech.values) {
+                // A jump in time is a stretch the VAD did not hear (between the cascade's
+                // windows): a pause does not run across it.
+                if t - prev_t > 0.1 {
+                    if let Some(s) = start.take() {
+                        if last_end - s >= MIN_PAUSE_S {
+                            b.pauses.push(Span::new(s, last_end));
+                        }
+                    }
+                }
+                prev_t = t;
                 if p < SPEECH {
                     start.get_or_insert(t - half);
                     last_end = t + half;
@@ -147,6 +161,26 @@ mod tests {
             x += 0.032;
         }
         t
+    }
+
+    #[test]
+    fn a_pause_does_not_run_across_a_stretch_the_vad_did_not_hear() {
+        // Heard 0..10 s and 50..60 s (two cascade windows), silent at both inner edges.
+        let mut t = speech_track(&[(0.0, 8.0)], 10.0);
+        let later = speech_track(&[(52.0, 60.0)], 60.0);
+        for (&x, &p) in later.times_s.iter().zip(&later.values) {
+            if x >= 50.0 {
+                t.push(x, p);
+            }
+        }
+        let set = SignalSet {
+            tracks: vec![t],
+            ..Default::default()
+        };
+        let b = Boundaries::from_signals(&set);
+        assert_eq!(b.pauses.len(), 2, "{:?}", b.pauses);
+        assert!(b.pauses[0].end_s < 10.1 && b.pauses[1].start_s > 49.9);
+        assert!(b.inside_speech(30.0), "unheard is not a pause");
     }
 
     #[test]

@@ -214,6 +214,11 @@ pub struct AnalysisFlags {
     /// Decode only key frames (faster; motion is then sampled at the key-frame rate).
     #[arg(long)]
     pub keyframes_only: bool,
+    /// No cascade: decode every frame and run every model over the whole recording
+    /// (default: a key-frame and audio survey of the whole recording, then the full
+    /// analysis only in windows around the candidate moments; see README "Speed").
+    #[arg(long)]
+    pub full: bool,
     /// Fusion and selection profile (TOML; `livecut profile` prints the default).
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
@@ -476,6 +481,10 @@ impl AnalysisFlags {
             },
             fuse: profile.fusion,
             select,
+            cascade: crate::cascade::CascadeSettings {
+                enabled: profile.cascade.enabled && !self.full,
+                ..profile.cascade
+            },
         })
     }
 }

@@ -177,11 +177,15 @@ pub fn fuse(signals: &SignalSet, duration_s: f64, settings: &FuseSettings) -> Cu
             let raw = per_second(&spec.track, spec.fill)?;
             let window = spec.smooth_s.round().max(1.0) as usize;
             let smooth = moving_average(&raw, window);
-            let z = robust_z(
-                &smooth,
-                settings.baseline_window_s as usize,
-                spec.min_spread,
-            );
+            let baseline = settings.baseline_window_s as usize;
+            // A track measured only in the cascade's windows is judged against the
+            // examined seconds, and says nothing elsewhere.
+            let z = match signals.coverage_of(&spec.track) {
+                Some(windows) => {
+                    robust_z_within(&smooth, &examined(windows, n), baseline, spec.min_spread)
+                }
+                None => robust_z(&smooth, baseline, spec.min_spread),
+            };
             // The discount goes through the same smoothing (and later shift) as the signal.
             let keep = match spec.discount_by.as_deref().and_then(|d| per_second(d, 0.0)) {
                 Some(d) => moving_average(&d, window)
@@ -379,6 +383,63 @@ pub fn robust_z(x: &[f64], window: usize, min_spread: f64) -> Vec<f64> {
     out
 }
 
+/// Per 1 s bin: whether it lies inside one of `windows`.
+pub fn examined(windows: &[crate::time::Span], n: usize) -> Vec<bool> {
+    let mut mask = vec![false; n];
+    for w in windows {
+        let lo = (w.start_s.max(0.0).floor() as usize).min(n);
+        let hi = (w.end_s.max(0.0).ceil() as usize).min(n);
+        for m in &mut mask[lo..hi] {
+            *m = true;
+        }
+    }
+    mask
+}
+
+/// [`robust_z`] over the bins where `mask` is set only (0 elsewhere). Where fewer than a
+/// minute of examined bins lie within the local window, the baseline of all examined bins
+/// is used.
+pub fn robust_z_within(x: &[f64], mask: &[bool], window: usize, min_spread: f64) -> Vec<f64> {
+    const BLOCK: usize = 30;
+    const MIN_BINS: usize = 60;
+    let n = x.len();
+    let half = window.max(BLOCK) / 2;
+    let mut out = vec![0.0; n];
+    let picked = |lo: usize, hi: usize| -> Vec<f64> {
+        (lo..hi)
+            .filter(|&i| mask.get(i).copied().unwrap_or(false))
+            .map(|i| x[i])
+            .collect()
+    };
+    let centre_and_spread = |mut v: Vec<f64>| {
+        let med = median(&mut v);
+        for d in v.iter_mut() {
+            *d = (*d - med).abs();
+        }
+        (med, (median(&mut v) * 1.4826).max(min_spread))
+    };
+    let global = centre_and_spread(picked(0, n));
+    for block_start in (0..n).step_by(BLOCK) {
+        let block_end = (block_start + BLOCK).min(n);
+        if !mask[block_start..block_end].iter().any(|m| *m) {
+            continue;
+        }
+        let centre = block_start + BLOCK / 2;
+        let local = picked(centre.saturating_sub(half), (centre + half).min(n));
+        let (med, spread) = if local.len() >= MIN_BINS {
+            centre_and_spread(local)
+        } else {
+            global
+        };
+        for i in block_start..block_end {
+            if mask[i] {
+                out[i] = (x[i] - med) / spread;
+            }
+        }
+    }
+    out
+}
+
 fn median(v: &mut [f64]) -> f64 {
     if v.is_empty() {
         return 0.0;
@@ -401,6 +462,45 @@ mod tests {
             times_s: (0..values.len()).map(|i| i as f64).collect(),
             values: values.to_vec(),
         }
+    }
+
+    #[test]
+    fn a_track_measured_in_windows_counts_only_there_against_its_own_baseline() {
+        use crate::time::Span;
+        // Examined 100..200 and 400..500; a burst at 150..160 inside the first window.
+        let mut times = Vec::new();
+        let mut values = Vec::new();
+        for w in [(100usize, 200usize), (400, 500)] {
+            for i in w.0..w.1 {
+                times.push(i as f64);
+                values.push(if (150..160).contains(&i) {
+                    10.0
+                } else {
+                    1.0 + ((i * 37) % 11) as f32 / 5.0
+                });
+            }
+        }
+        let set = SignalSet {
+            tracks: vec![Track {
+                name: "audio_excitement".into(),
+                unit: String::new(),
+                description: String::new(),
+                times_s: times,
+                values,
+            }],
+            detail: Some(crate::signals::Detail {
+                windows: vec![Span::new(100.0, 200.0), Span::new(400.0, 500.0)],
+                tracks: vec!["audio_excitement".into()],
+            }),
+            ..Default::default()
+        };
+        let curve = fuse(&set, 600.0, &FuseSettings::default());
+        let peak = (0..600).max_by(|&a, &b| curve.score[a].total_cmp(&curve.score[b]));
+        assert!((148..162).contains(&peak.unwrap()), "peak at {peak:?}");
+        // Unexamined seconds contribute nothing, whatever the resampling held over.
+        assert!(curve.score[..95].iter().all(|&s| s == 0.0));
+        assert!(curve.score[250..395].iter().all(|&s| s == 0.0));
+        assert!(curve.score[155] > 0.5);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod boundaries;
+pub mod cascade;
 pub mod classify;
 pub mod cli;
 pub mod cut;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use jiff::{tz::TimeZone, Timestamp};
 use sha2::{Digest, Sha256};
 
+use crate::cascade::{self, CascadeReport, CascadeSettings};
 use crate::error::Result;
 use crate::fuse::{fuse, FuseSettings};
 use crate::media::{self, DecodeOptions, MediaInfo};
@@ -43,6 +44,8 @@ pub struct AnalyzeOptions {
     pub fuse: FuseSettings,
     pub select: SelectSettings,
     pub models: ModelOptions,
+    /// The survey → candidates → detail cascade (`enabled: false` is `--full`).
+    pub cascade: CascadeSettings,
 }
 
 /// Which pretrained models run and where.
@@ -212,21 +215,63 @@ pub fn analyze_with_models(
             recording.display()
         ));
     }
-    let key = cache_key(&info, &decode, models_used);
+    let use_cascade =
+        opts.cascade.worth_it(info.duration_s, &opts.select) && !decode.keyframes_only;
+    let key = cache_key(
+        &info,
+        &decode,
+        models_used,
+        use_cascade.then_some(&opts.cascade),
+    );
     let cached = report::read_signals(&signals_path).filter(|s| s.cache_key == key);
-    let reused_cache = cached.is_some();
-    let (media_tracks, decode_stats) = match cached {
-        Some(c) => {
-            tracing::info!("{}: reusing cached signal tracks", signals_path.display());
-            (c.media, c.decode)
-        }
-        None => {
-            progress(Progress::Stage("decode"));
-            let total_s = info.duration_s;
-            let on_media = |done_s: f64| progress(Progress::Media { done_s, total_s });
-            signals::extract_media_tracks(&info, &decode, model_set, &on_media)?
+    let mut stage_seconds = std::collections::BTreeMap::new();
+    let mut stage = |name: &str, since: std::time::Instant| {
+        *stage_seconds.entry(name.to_string()).or_insert(0.0) += since.elapsed().as_secs_f64();
+    };
+    let media = if use_cascade {
+        cascade_tracks(
+            &info,
+            &decode,
+            opts,
+            &timeline_tracks,
+            cached,
+            model_set,
+            progress,
+            &mut stage,
+        )?
+    } else {
+        match cached {
+            Some(c) => {
+                tracing::info!("{}: reusing cached signal tracks", signals_path.display());
+                MediaTracks {
+                    tracks: c.media,
+                    decode: c.decode,
+                    cascade: None,
+                    survey_flags: Vec::new(),
+                    reused: true,
+                }
+            }
+            None => {
+                progress(Progress::Stage("decode"));
+                let since = std::time::Instant::now();
+                let total_s = info.duration_s;
+                let on_media = |done_s: f64| progress(Progress::Media { done_s, total_s });
+                let (tracks, decode) =
+                    signals::extract_media_tracks(&info, &decode, model_set, &on_media)?;
+                stage("decode", since);
+                MediaTracks {
+                    tracks,
+                    decode,
+                    cascade: None,
+                    survey_flags: Vec::new(),
+                    reused: false,
+                }
+            }
         }
     };
+    let reused_cache = media.reused;
+    let decode_stats = media.decode.clone();
+    let media_tracks = media.tracks.clone();
     let mut analysed_until_s = info.duration_s;
     let short = decode_stats.decoded_until_s + (0.02 * info.duration_s).max(2.0) < info.duration_s;
     if decode_stats.read_error.is_some() || short {
@@ -255,6 +300,7 @@ pub fn analyze_with_models(
     }
 
     progress(Progress::Stage("fuse"));
+    let fuse_started = std::time::Instant::now();
     let mut all = media_tracks.clone();
     for t in &timeline_tracks.tracks {
         all.insert(t.clone());
@@ -269,6 +315,9 @@ pub fn analyze_with_models(
         .iter()
         .map(|f| crate::time::Span::new(f.start_s - 0.5, f.end_s + 0.5))
         .collect();
+    if let Some(c) = &media.cascade {
+        bounds.unexamined = cascade::gaps(&c.windows, analysed_until_s);
+    }
     let mut highlights = select(&curve, analysed_until_s, &opts.select, &bounds);
     for h in &mut highlights {
         (h.kind, h.tags, h.type_evidence) = crate::classify::classify(h, &all, &curve);
@@ -288,18 +337,22 @@ pub fn analyze_with_models(
         }
     }
 
+    stage("fuse", fuse_started);
+    let report_started = std::time::Instant::now();
     for (name, secs) in &model_set.seconds {
         tracing::info!("{name}: {secs:.2} s");
     }
-    let signals_file = SignalsFile {
+    let mut signals_file = SignalsFile {
         schema_version: report::SCHEMA_VERSION,
         cost_seconds: model_set.seconds.clone(),
+        stage_seconds: std::collections::BTreeMap::new(),
         cache_key: key,
         decode: decode_stats,
+        cascade: media.cascade,
+        survey_flags: media.survey_flags,
         media: media_tracks,
         timelines: timeline_tracks,
     };
-    report::write_json(&signals_path, &signals_file)?;
     let file = HighlightsFile {
         schema_version: report::SCHEMA_VERSION,
         generator: report::generator(),
@@ -324,11 +377,139 @@ pub fn analyze_with_models(
         signals: Some(&signals_file),
         curve: Some(&curve_file),
     })?;
+    stage("report", report_started);
+    signals_file.stage_seconds = stage_seconds;
+    report::write_json(&signals_path, &signals_file)?;
     Ok(Analysis {
         dir,
         highlights_path,
         highlights: file,
         reused_cache,
+    })
+}
+
+/// The media tracks of one analysis and where they came from.
+struct MediaTracks {
+    tracks: SignalSet,
+    /// Of the whole-recording pass (the survey, with the cascade).
+    decode: media::DecodeStats,
+    cascade: Option<CascadeReport>,
+    /// The survey's own picture flags (the merged tracks hold the detail's inside the
+    /// windows); with the merged tracks they give back the survey for a rerun.
+    survey_flags: Vec<signals::Track>,
+    reused: bool,
+}
+
+/// The cascade ([`crate::cascade`]): survey (or the cached one), candidate windows from
+/// it and the timelines, then the detail in those windows (reused when the cached
+/// analysis examined the same windows).
+#[allow(clippy::too_many_arguments)]
+fn cascade_tracks(
+    info: &MediaInfo,
+    decode: &DecodeOptions,
+    opts: &AnalyzeOptions,
+    timelines: &SignalSet,
+    cached: Option<SignalsFile>,
+    model_set: &mut ModelSet,
+    progress: ProgressSink<'_>,
+    stage: &mut dyn FnMut(&str, std::time::Instant),
+) -> Result<MediaTracks> {
+    let since = std::time::Instant::now();
+    let cached = cached.filter(|c| c.cascade.is_some());
+    let (survey, survey_stats, survey_flags) = match &cached {
+        Some(c) => {
+            let survey = cascade::survey_from(&c.media, &c.survey_flags);
+            (survey, c.decode.clone(), c.survey_flags.clone())
+        }
+        None => {
+            progress(Progress::Stage("survey"));
+            let total_s = info.duration_s;
+            let on_media = |done_s: f64| progress(Progress::Media { done_s, total_s });
+            let jobs = match opts.cascade.survey_jobs {
+                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                n => n,
+            };
+            let (survey, stats, costs) = cascade::survey(info, decode, jobs, &on_media)?;
+            for (name, secs) in costs.seconds {
+                *model_set
+                    .seconds
+                    .entry(format!("survey_{name}"))
+                    .or_insert(0.0) += secs;
+            }
+            let flags = cascade::flags_of(&survey);
+            (survey, stats, flags)
+        }
+    };
+    stage("survey", since);
+
+    let since = std::time::Instant::now();
+    progress(Progress::Stage("candidates"));
+    let mut all = survey.clone();
+    for t in &timelines.tracks {
+        all.insert(t.clone());
+    }
+    let until = survey_stats.decoded_until_s.min(info.duration_s).max(0.0);
+    let until = if survey_stats.read_error.is_some() {
+        until
+    } else {
+        info.duration_s
+    };
+    let (derived, flagged) = signals::derive(&all, until);
+    for t in derived {
+        all.insert(t);
+    }
+    let (candidates, windows) = cascade::candidate_windows(
+        &all,
+        &flagged,
+        until,
+        &opts.fuse,
+        &opts.select,
+        &opts.cascade,
+    );
+    stage("candidates", since);
+    let report = CascadeReport {
+        enabled: true,
+        candidates,
+        coverage: cascade::coverage(&windows, info.duration_s),
+        windows: windows.clone(),
+    };
+    tracing::info!(
+        "{}: {} candidate moments, {} windows, {:.1} % of the recording analysed in detail",
+        info.path.display(),
+        candidates,
+        windows.len(),
+        100.0 * report.coverage
+    );
+    if let Some(c) = cached.filter(|c| c.cascade.as_ref().map(|r| &r.windows) == Some(&windows)) {
+        tracing::info!("reusing the cached detail analysis of the same windows");
+        return Ok(MediaTracks {
+            tracks: c.media,
+            decode: c.decode,
+            cascade: Some(report),
+            survey_flags,
+            reused: true,
+        });
+    }
+
+    let since = std::time::Instant::now();
+    progress(Progress::Stage("detail"));
+    let total_s: f64 = windows.iter().map(|w| w.duration()).sum();
+    let on_media = |done_s: f64| progress(Progress::Media { done_s, total_s });
+    let dense = DecodeOptions {
+        skip_loop_filter: true,
+        skip_nonref: true,
+        ..decode.clone()
+    };
+    let (detail, detail_stats) = cascade::detail(info, &dense, &windows, model_set, &on_media)?;
+    stage("detail", since);
+    let mut stats = survey_stats;
+    stats.corrupt_packets = stats.corrupt_packets.max(detail_stats.corrupt_packets);
+    Ok(MediaTracks {
+        tracks: cascade::merge(&survey, &detail, &windows),
+        decode: stats,
+        cascade: Some(report),
+        survey_flags,
+        reused: false,
     })
 }
 
@@ -371,7 +552,12 @@ pub fn read_timelines(
 }
 
 /// Identity of the input file and the settings that shape the media tracks.
-fn cache_key(info: &MediaInfo, decode: &DecodeOptions, models: &ModelsUsed) -> String {
+fn cache_key(
+    info: &MediaInfo,
+    decode: &DecodeOptions,
+    models: &ModelsUsed,
+    cascade: Option<&CascadeSettings>,
+) -> String {
     let modified = std::fs::metadata(&info.path)
         .and_then(|m| m.modified())
         .ok()
@@ -392,6 +578,9 @@ fn cache_key(info: &MediaInfo, decode: &DecodeOptions, models: &ModelsUsed) -> S
         decode.rgb_fps,
         models.models
     ));
+    if let Some(c) = cascade {
+        h.update(format!("|cascade {c:?}"));
+    }
     crate::fsutil::hex(&h.finalize())
 }
 

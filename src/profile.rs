@@ -17,6 +17,8 @@ use crate::select::SelectSettings;
 pub struct Profile {
     pub fusion: FuseSettings,
     pub selection: SelectSettings,
+    /// Where the analysis looks closely ([`crate::cascade`]).
+    pub cascade: crate::cascade::CascadeSettings,
     /// Overrides of the platform presets, `[platforms.douyin] video_bitrate_kbps = 6000`
     /// (`livecut platforms` lists the presets and their fields). Checked when the presets
     /// are built ([`crate::render::presets::Presets::with_overrides`]).

@@ -103,9 +103,19 @@ pub fn select(
         return Vec::new();
     }
     let smooth = moving_average(&curve.score, settings.smooth_s.round().max(1.0) as usize);
-    let mut sorted = smooth.clone();
+    let unexamined = |t: f64| bounds.unexamined.iter().any(|u| u.contains(t));
+    // The typical level of the examined seconds.
+    let mut sorted: Vec<f64> = smooth
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !unexamined(*i as f64 + 0.5))
+        .map(|(_, v)| *v)
+        .collect();
+    if sorted.is_empty() {
+        return Vec::new();
+    }
     sorted.sort_by(f64::total_cmp);
-    let baseline = sorted[n / 2];
+    let baseline = sorted[sorted.len() / 2];
 
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| smooth[b].total_cmp(&smooth[a]).then(a.cmp(&b)));
@@ -121,6 +131,9 @@ pub fn select(
             break;
         }
         let peak_s = p as f64 + 0.5;
+        if unexamined(peak_s) {
+            continue;
+        }
         let near = |q: f64| (q - peak_s).abs() < settings.min_separation_s;
         if chosen
             .iter()
@@ -162,6 +175,7 @@ pub fn select(
             .iter()
             .map(Highlight::span)
             .chain(bounds.avoid.iter().copied())
+            .chain(bounds.unexamined.iter().copied())
             .collect();
         let Some((span, free)) = fit_between(span, peak_s, &walls, min_len, duration_s) else {
             rejected.push(peak_s);

@@ -28,6 +28,17 @@ pub struct DecodeOptions {
     /// Also send RGB frames this wide (for the vision models), at most `rgb_fps` per second.
     pub rgb_width: Option<u32>,
     pub rgb_fps: f64,
+    /// Only this stretch of the recording, `[start, end)` seconds from its start: the
+    /// decoder seeks to the key frame before `start`, sends nothing earlier and stops
+    /// after `end`.
+    pub range: Option<(f64, f64)>,
+    /// Skip the H.264/HEVC in-loop deblocking filter (about 13 % less decode work; the
+    /// analysis frames are downscaled far below where its artefacts show).
+    pub skip_loop_filter: bool,
+    /// Do not decode frames no other frame refers to (most B-frames; about 40 % less
+    /// decode work on x264's defaults). Sampling at a few frames per second never needs
+    /// them all; sample times move by at most a frame or two.
+    pub skip_nonref: bool,
 }
 
 impl Default for DecodeOptions {
@@ -39,6 +50,9 @@ impl Default for DecodeOptions {
             threads: 0,
             rgb_width: None,
             rgb_fps: 0.5,
+            range: None,
+            skip_loop_filter: false,
+            skip_nonref: false,
         }
     }
 }
@@ -119,6 +133,12 @@ pub fn spawn_decoder(
 }
 
 struct Decoder {
+    /// The stretch to decode (seconds from the recording's start; infinite when whole).
+    range_start: f64,
+    range_end: f64,
+    /// A packet of this stream beyond `range_end` (+ reorder margin) has been read.
+    video_done: bool,
+    audio_done: bool,
     path: PathBuf,
     ictx: ffmpeg::format::context::Input,
     origin_s: f64,
@@ -165,6 +185,11 @@ impl Decoder {
         let mut vdec = vctx.decoder();
         if opts.keyframes_only {
             vdec.skip_frame(ffmpeg::Discard::NonKey);
+        } else if opts.skip_nonref {
+            vdec.skip_frame(ffmpeg::Discard::NonReference);
+        }
+        if opts.skip_loop_filter {
+            vdec.skip_loop_filter(ffmpeg::Discard::All);
         }
         let video = vdec.video().map_err(codec_err("open video decoder"))?;
 
@@ -178,7 +203,22 @@ impl Decoder {
             .audio()
             .map_err(codec_err("open audio decoder"))?;
 
+        let mut ictx = ictx;
+        if let Some((start, _)) = opts.range.filter(|(start, _)| *start > 0.0) {
+            // Seek to the key frame at or before `start` (AV_TIME_BASE units, on the
+            // file's own clock). A file that cannot seek is read from its beginning and
+            // everything before `start` is dropped, which is slower but the same.
+            let ts = ((start + info.start_time_s) * 1e6) as i64;
+            if let Err(e) = ictx.seek(ts, ..ts) {
+                tracing::debug!("{}: seek to {start:.1} s failed ({e})", path.display());
+            }
+        }
+        let (range_start, range_end) = opts.range.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
         Ok(Self {
+            range_start,
+            range_end,
+            video_done: false,
+            audio_done: false,
             path,
             ictx,
             origin_s: info.start_time_s,
@@ -222,7 +262,16 @@ impl Decoder {
                 }
             }
             let idx = packet.stream();
+            if self.range_end.is_finite() && self.past_range(&packet) {
+                if self.video_done && self.audio_done {
+                    break;
+                }
+                continue;
+            }
             let keep_going = if idx == self.video_index {
+                if self.opts.keyframes_only && !self.wanted_key_packet(&packet) {
+                    continue;
+                }
                 self.feed_video(Some(&packet), tx)
             } else if idx == self.audio_index {
                 self.feed_audio(Some(&packet), tx)
@@ -249,6 +298,41 @@ impl Decoder {
         Ok(self.stats)
     }
 
+    /// With key frames only: whether this video packet is a key frame that will be
+    /// sampled (the others are never even parsed).
+    fn wanted_key_packet(&self, packet: &ffmpeg::Packet) -> bool {
+        if !packet.is_key() {
+            return false;
+        }
+        match packet.pts() {
+            // Half a frame early still counts: key frames sit on the sampling grid.
+            Some(pts) => self.video_tb.to_secs(pts) - self.origin_s + 0.02 >= self.next_sample_t,
+            None => true,
+        }
+    }
+
+    /// Whether `packet` lies beyond the range end (by more than the decoders' reordering
+    /// delay); marks its stream as done.
+    fn past_range(&mut self, packet: &ffmpeg::Packet) -> bool {
+        /// Frames a packet this much past the end may still hold back are not needed.
+        const MARGIN_S: f64 = 1.0;
+        let idx = packet.stream();
+        let (tb, done) = if idx == self.video_index {
+            (self.video_tb, &mut self.video_done)
+        } else if idx == self.audio_index {
+            (self.audio_tb, &mut self.audio_done)
+        } else {
+            return true;
+        };
+        let Some(ts) = packet.dts().or(packet.pts()) else {
+            return *done;
+        };
+        if tb.to_secs(ts) - self.origin_s > self.range_end + MARGIN_S {
+            *done = true;
+        }
+        *done
+    }
+
     /// Send a packet (or EOF) to the video decoder and forward sampled frames.
     /// Returns false when the receiver has gone away.
     fn feed_video(&mut self, packet: Option<&ffmpeg::Packet>, tx: &Sender<DecodeEvent>) -> bool {
@@ -267,6 +351,9 @@ impl Decoder {
             };
             let t = self.video_tb.to_secs(pts) - self.origin_s;
             self.stats.decoded_until_s = self.stats.decoded_until_s.max(t);
+            if t + 1e-6 < self.range_start || t >= self.range_end {
+                continue;
+            }
             if t + 1e-6 < self.next_sample_t {
                 continue;
             }
@@ -462,7 +549,27 @@ impl Decoder {
         // Stereo (or mono) interleaved at 16 kHz: loudness is measured on the channels as
         // EBU R128 defines it; the models get the mono mix.
         let channels = usize::from(self.audio_channels.clamp(1, 2));
-        let interleaved: Vec<f32> = out.plane::<f32>(0)[..n * channels].to_vec();
+        let t =
+            self.audio_t0.unwrap_or(0.0) + self.stats.audio_samples as f64 / f64::from(AUDIO_RATE);
+        self.stats.audio_samples += n as u64;
+        let rate = f64::from(AUDIO_RATE);
+        self.stats.decoded_until_s = self.stats.decoded_until_s.max(t + n as f64 / rate);
+        // Only the samples inside the range.
+        let first = if t < self.range_start {
+            (((self.range_start - t) * rate).ceil() as usize).min(n)
+        } else {
+            0
+        };
+        let last = if t + n as f64 / rate > self.range_end {
+            (((self.range_end - t) * rate).ceil().max(0.0) as usize).min(n)
+        } else {
+            n
+        };
+        if first >= last {
+            return true;
+        }
+        let t = t + first as f64 / rate;
+        let interleaved: Vec<f32> = out.plane::<f32>(0)[first * channels..last * channels].to_vec();
         let samples: Vec<f32> = if channels == 2 {
             interleaved
                 .chunks_exact(2)
@@ -471,13 +578,6 @@ impl Decoder {
         } else {
             interleaved.clone()
         };
-        let t =
-            self.audio_t0.unwrap_or(0.0) + self.stats.audio_samples as f64 / f64::from(AUDIO_RATE);
-        self.stats.audio_samples += n as u64;
-        self.stats.decoded_until_s = self
-            .stats
-            .decoded_until_s
-            .max(t + n as f64 / f64::from(AUDIO_RATE));
         tx.send(DecodeEvent::Audio(AudioBlock {
             t,
             samples,

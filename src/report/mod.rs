@@ -89,6 +89,16 @@ pub struct SignalsFile {
     /// (empty when the cache was used).
     #[serde(default, alias = "model_seconds")]
     pub cost_seconds: std::collections::BTreeMap<String, f64>,
+    /// Wall seconds of each stage of this analysis (timelines, survey, candidates, detail
+    /// or decode, fuse, report).
+    #[serde(default)]
+    pub stage_seconds: std::collections::BTreeMap<String, f64>,
+    /// What the analysis cascade examined (absent: the whole recording in full).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cascade: Option<crate::cascade::CascadeReport>,
+    /// The survey's picture flags over the whole recording (with the cascade).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub survey_flags: Vec<crate::signals::Track>,
     pub media: SignalSet,
     pub timelines: SignalSet,
 }

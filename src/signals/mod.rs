@@ -11,6 +11,7 @@ mod picture;
 mod voice;
 
 pub use derive::{derive, FlaggedSpan};
+
 pub use loudness::LoudnessMeter;
 pub use models::{ModelSet, ModelTracks, ScreenText};
 pub use motion::MotionMeter;
@@ -99,11 +100,32 @@ pub struct SignalSet {
     /// On-screen text read by the OCR model (empty without it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub screen_text: Vec<ScreenText>,
+    /// Set by the analysis cascade: the windows analysed in detail and the tracks that
+    /// exist only inside them (absent: every track covers the whole recording).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Detail>,
+}
+
+/// Where the detailed analysis ran (see [`crate::cascade`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Detail {
+    pub windows: Vec<crate::time::Span>,
+    /// Tracks measured only inside `windows`.
+    pub tracks: Vec<String>,
 }
 
 impl SignalSet {
     pub fn get(&self, name: &str) -> Option<&Track> {
         self.tracks.iter().find(|t| t.name == name)
+    }
+
+    /// The stretches `name` was measured in, when it does not cover the whole recording.
+    pub fn coverage_of(&self, name: &str) -> Option<&[crate::time::Span]> {
+        let d = self.detail.as_ref()?;
+        d.tracks
+            .iter()
+            .any(|t| t == name)
+            .then_some(d.windows.as_slice())
     }
 
     pub fn insert(&mut self, track: Track) {
