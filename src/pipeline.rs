@@ -204,6 +204,11 @@ pub fn analyze_with_models(
     };
     let signals_path = dir.join(report::SIGNALS_FILE);
     let mut decode = opts.decode.clone();
+    decode.nvdec = match opts.models.device {
+        models::Device::Cpu => media::Nvdec::Off,
+        models::Device::Auto => media::Nvdec::Prefer,
+        models::Device::Cuda => media::Nvdec::Require,
+    };
     if opts.models.enabled {
         // Frames wide enough for on-screen text; the face model scales them down itself.
         decode.rgb_width = Some(640);

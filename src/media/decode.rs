@@ -39,6 +39,21 @@ pub struct DecodeOptions {
     /// decode work on x264's defaults). Sampling at a few frames per second never needs
     /// them all; sample times move by at most a frame or two.
     pub skip_nonref: bool,
+    /// Whether the video is decoded with NVDEC (`h264_cuvid`, `hevc_cuvid`). Frames come
+    /// back to system memory for the grey and RGB analysis frames; key-frame-only decoding
+    /// still works (non-key packets are dropped before the decoder).
+    pub nvdec: Nvdec,
+}
+
+/// NVDEC use for the analysis decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Nvdec {
+    #[default]
+    Off,
+    /// When this FFmpeg and machine can (`--device auto`), else the CPU decoder.
+    Prefer,
+    /// Always; an error when it cannot be used (`--device cuda`).
+    Require,
 }
 
 impl Default for DecodeOptions {
@@ -53,6 +68,7 @@ impl Default for DecodeOptions {
             range: None,
             skip_loop_filter: false,
             skip_nonref: false,
+            nvdec: Nvdec::Off,
         }
     }
 }
@@ -172,26 +188,39 @@ impl Decoder {
             let what = what.to_string();
             move |source| MediaError::Codec { path, what, source }
         };
-        let vstream = ictx
-            .stream(vinfo.index)
-            .ok_or_else(|| MediaError::NoVideo { path: path.clone() })?;
-        let mut vctx = ffmpeg::codec::Context::from_parameters(vstream.parameters())
-            .map_err(codec_err("video decoder"))?;
-        vctx.set_threading(ffmpeg::threading::Config {
-            kind: ffmpeg::threading::Type::Frame,
-            count: opts.threads,
-            ..Default::default()
-        });
-        let mut vdec = vctx.decoder();
-        if opts.keyframes_only {
-            vdec.skip_frame(ffmpeg::Discard::NonKey);
-        } else if opts.skip_nonref {
-            vdec.skip_frame(ffmpeg::Discard::NonReference);
-        }
-        if opts.skip_loop_filter {
-            vdec.skip_loop_filter(ffmpeg::Discard::All);
-        }
-        let video = vdec.video().map_err(codec_err("open video decoder"))?;
+        let nvdec =
+            match opts.nvdec {
+                Nvdec::Off => None,
+                Nvdec::Prefer => super::nvdec_decoder(&vinfo.codec).ok(),
+                Nvdec::Require => Some(super::nvdec_decoder(&vinfo.codec).map_err(|message| {
+                    MediaError::Nvdec {
+                        path: path.clone(),
+                        message,
+                    }
+                })?),
+            };
+        let video = match nvdec {
+            Some(cuvid) => match ictx
+                .stream(vinfo.index)
+                .ok_or(ffmpeg::Error::StreamNotFound)
+                .and_then(|s| ffmpeg::codec::Context::from_parameters(s.parameters()))
+                .and_then(|c| c.decoder().open_as(cuvid))
+                .and_then(|o| o.video())
+            {
+                Ok(v) => v,
+                Err(e) if opts.nvdec == Nvdec::Require => {
+                    return Err(MediaError::Nvdec {
+                        path,
+                        message: format!("cannot open {}: {e}", cuvid.name()),
+                    })
+                }
+                Err(e) => {
+                    tracing::info!("{}: NVDEC unavailable ({e}), CPU decode", path.display());
+                    Self::cpu_video_decoder(&ictx, vinfo.index, &opts, &path)?
+                }
+            },
+            None => Self::cpu_video_decoder(&ictx, vinfo.index, &opts, &path)?,
+        };
 
         let astream = ictx
             .stream(ainfo.index)
@@ -238,6 +267,40 @@ impl Decoder {
             audio_channels: 1,
             stats: DecodeStats::default(),
         })
+    }
+
+    /// A fresh CPU decoder for the video stream (after NVDEC refused to open).
+    fn cpu_video_decoder(
+        ictx: &ffmpeg::format::context::Input,
+        index: usize,
+        opts: &DecodeOptions,
+        path: &std::path::Path,
+    ) -> Result<ffmpeg::decoder::Video, MediaError> {
+        let codec_err = |source| MediaError::Codec {
+            path: path.to_path_buf(),
+            what: "open video decoder".into(),
+            source,
+        };
+        let stream = ictx.stream(index).ok_or_else(|| MediaError::NoVideo {
+            path: path.to_path_buf(),
+        })?;
+        let mut ctx =
+            ffmpeg::codec::Context::from_parameters(stream.parameters()).map_err(codec_err)?;
+        ctx.set_threading(ffmpeg::threading::Config {
+            kind: ffmpeg::threading::Type::Frame,
+            count: opts.threads,
+            ..Default::default()
+        });
+        let mut dec = ctx.decoder();
+        if opts.keyframes_only {
+            dec.skip_frame(ffmpeg::Discard::NonKey);
+        } else if opts.skip_nonref {
+            dec.skip_frame(ffmpeg::Discard::NonReference);
+        }
+        if opts.skip_loop_filter {
+            dec.skip_loop_filter(ffmpeg::Discard::All);
+        }
+        dec.video().map_err(codec_err)
     }
 
     fn run(mut self, tx: &Sender<DecodeEvent>) -> Result<DecodeStats, MediaError> {

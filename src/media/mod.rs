@@ -8,7 +8,7 @@ mod ffi;
 mod probe;
 
 pub use decode::{
-    spawn_decoder, AudioBlock, DecodeEvent, DecodeOptions, DecodeStats, GrayFrame, RgbFrame,
+    spawn_decoder, AudioBlock, DecodeEvent, DecodeOptions, DecodeStats, GrayFrame, Nvdec, RgbFrame,
 };
 pub use ffi::{buffersrc_add_keep_ref, clear_codec_tag};
 pub use probe::{open_input, probe, AudioInfo, MediaInfo, VideoInfo};
@@ -42,6 +42,8 @@ pub enum MediaError {
         #[source]
         source: ffmpeg_next::Error,
     },
+    #[error("{path}: NVDEC (--device cuda) cannot decode it: {message}")]
+    Nvdec { path: PathBuf, message: String },
     #[error("{path}: nothing could be decoded ({detail}); the file is corrupt or truncated")]
     Undecodable { path: PathBuf, detail: String },
     #[error("{path}: {source}")]
@@ -50,6 +52,18 @@ pub enum MediaError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The NVDEC decoder for a codec (`h264` → `h264_cuvid`), when this FFmpeg has it and an
+/// NVIDIA GPU is present; else why not.
+pub fn nvdec_decoder(codec: &str) -> Result<ffmpeg_next::Codec, String> {
+    let name = format!("{codec}_cuvid");
+    let found = ffmpeg_next::decoder::find_by_name(&name)
+        .ok_or_else(|| format!("this FFmpeg has no {name} decoder"))?;
+    if !std::path::Path::new("/dev/nvidia0").exists() {
+        return Err("no NVIDIA GPU (/dev/nvidia0 is missing)".into());
+    }
+    Ok(found)
 }
 
 /// Initialise libav* (idempotent).
