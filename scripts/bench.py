@@ -1,25 +1,58 @@
 #!/usr/bin/env python3
 """livecut benchmark driver (called by scripts/bench.sh).
 
-For each length (minutes) it generates a 1080p30 H.264 + AAC recording with a real
-creation_time (a 2-minute segment encoded once, then stream-copied end to end, so long
-recordings cost seconds to make), then times in the same run:
-  * ffmpeg -i REC -f null -          (FFmpeg's full decode, the reference)
-  * livecut analyze (default: 2 fps sampled decode)
-  * livecut analyze --keyframes-only
-and prints wall time, real-time factor, ratio to FFmpeg and peak RSS of each.
+Usage: scripts/bench.py [MINUTES ...]   (default 30 120 240)
+       BENCH_FULL=1   also time `--full` (the no-cascade mode) at every length (default:
+                      only at lengths <= 30 min; it costs about 1.2x FFmpeg's decode)
+       BENCH_GPU=1    also time `--device cuda` (needs the cuda build and a GPU)
+       BENCH_KEEP=1   keep the analysis output folders (printed at the end)
+       LIVECUT_BIN=F  time this binary instead of target/release/livecut
+
+For each length it makes, once (cached in ${LIVECUT_BENCH_CACHE:-~/.cache/livecut-bench}):
+  * a 1080p30 H.264 + AAC recording with creation_time 2024-09-03T11:12:50Z (a 2-minute
+    segment encoded once, then stream-copied end to end, so 4 hours cost seconds to make);
+  * a comment export and an order export for it (scripts/bench_timelines_gen.py: CSV,
+    absolute Beijing times, ~3 comments/s with a 30 s burst every ~10 minutes, 0.1-0.3
+    orders/s rising after flash sales);
+then times, in the same run and on the same file:
+  * ffmpeg -v error -i REC -f null -              (FFmpeg's full decode: the reference)
+  * livecut -q analyze REC --comments C --orders O  (fresh output folder: nothing cached)
+  * livecut -q analyze ... --full                   (when supported; see BENCH_FULL)
+  * livecut -q analyze ... --device cuda            (BENCH_GPU=1)
+and prints ONE table: per-stage seconds (signals.json `stage_seconds`), wall time, CPU
+time (user + sys, from wait4), real-time factor, ratio to FFmpeg's wall time, peak RSS and
+the cascade's coverage (signals.json `cascade`); `–` where the binary does not report it.
+A second table gives the cost per track/model (signals.json `cost_seconds`) of the
+default run, in ms per minute of video.
 """
+import datetime as dt
+import glob
+import hashlib
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_timelines_gen  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "livecut")
+BIN = os.environ.get("LIVECUT_BIN") or os.path.join(ROOT, "target", "release", "livecut")
 CACHE = os.environ.get("LIVECUT_BENCH_CACHE", os.path.expanduser("~/.cache/livecut-bench"))
 SEGMENT_S = 120
+DEFAULT_MINUTES = [30.0, 120.0, 240.0]
+STAGES = ["probe", "timelines", "decode", "survey", "candidates", "detail", "fuse", "report"]  # decode: --full
+FULL_UP_TO_MIN = 30.0
+TARGET_RTF, TARGET_VS_FFMPEG, TARGET_RSS_MIB = 100.0, 0.2, 1024.0
+DASH = "–"
+
+
+def log(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
 def sh(args):
@@ -30,6 +63,7 @@ def make_recording(minutes):
     os.makedirs(CACHE, exist_ok=True)
     seg = os.path.join(CACHE, "segment-1080p30.mp4")
     if not os.path.exists(seg):
+        log("encoding the 2-minute 1080p30 segment (once)")
         tmp = seg + ".part.mp4"
         sh(["ffmpeg", "-y", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30",
             "-f", "lavfi", "-i", "sine=frequency=220:sample_rate=48000",
@@ -42,6 +76,11 @@ def make_recording(minutes):
     rec = os.path.join(CACHE, f"bench-{minutes}min-1080p30.mp4")
     if not os.path.exists(rec):
         n = max(1, round(minutes * 60 / SEGMENT_S))
+        need, free = os.path.getsize(seg) * n, shutil.disk_usage(CACHE).free
+        if need + 2**30 > free:
+            sys.exit(f"{rec} needs {need / 2**30:.1f} GiB, {CACHE} has {free / 2**30:.1f} GiB free "
+                     "(LIVECUT_BENCH_CACHE=DIR puts the recordings elsewhere)")
+        log(f"making {os.path.basename(rec)} ({need / 2**30:.1f} GiB, stream copy, once)")
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
             for _ in range(n):
                 f.write(f"file '{seg}'\n")
@@ -54,16 +93,31 @@ def make_recording(minutes):
     return rec
 
 
+def make_exports(rec, duration_s):
+    """The comment and order exports next to the recording, once per generator version."""
+    with open(bench_timelines_gen.__file__, "rb") as f:
+        ver = hashlib.sha256(f.read()).hexdigest()[:8]
+    stem = os.path.splitext(rec)[0]
+    comments, orders = f"{stem}.{ver}.comments.csv", f"{stem}.{ver}.orders.csv"
+    if not (os.path.exists(comments) and os.path.exists(orders)):
+        t0 = time.monotonic()
+        info = bench_timelines_gen.generate(duration_s, comments, orders)
+        log(f"exports for {os.path.basename(rec)}: {info['comments']} comment rows, {info['orders']} orders, "
+            f"{len(info['bursts'])} bursts ({time.monotonic() - t0:.1f} s, once)")
+    return comments, orders
+
+
 def timed(args):
-    """Run args; return (wall seconds, peak RSS MiB)."""
-    t0 = time.monotonic()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - t0
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"command failed: {' '.join(args)}\n{err}")
-    return wall, usage.ru_maxrss / 1024.0
+    """Run args; return (exit code, wall s, CPU user+sys s, peak RSS MiB, stderr tail)."""
+    with tempfile.TemporaryFile() as err:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - t0
+        err.seek(0)
+        tail = err.read()[-4000:].decode(errors="replace").strip()
+    return (os.waitstatus_to_exitcode(status), wall, usage.ru_utime + usage.ru_stime,
+            usage.ru_maxrss / 1024.0, tail)
 
 
 def duration_of(path):
@@ -72,49 +126,203 @@ def duration_of(path):
     return float(out.stdout.strip())
 
 
+def length_label(minutes):
+    return f"{minutes / 60:g} h" if minutes >= 60 and minutes % 60 == 0 else f"{minutes:g} min"
+
+
+def machine_facts():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kib = next(int(l.split()[1]) for l in f if l.startswith("MemTotal"))
+        mem = f", {kib / 2**20:.1f} GiB RAM"
+    except (OSError, StopIteration):
+        pass
+
+    def cmd(args):
+        r = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+        return r.returncode, r.stdout.strip()
+
+    rc, commit = cmd(["git", "rev-parse", "--short", "HEAD"])
+    commit = commit if rc == 0 else "?"
+    # read-only: --no-optional-locks keeps git from refreshing the index
+    rc, _ = cmd(["git", "--no-optional-locks", "diff", "--quiet", "HEAD", "--", "src", "Cargo.toml", "Cargo.lock"])
+    dirty = " + uncommitted changes in src/ or Cargo.*" if rc == 1 else ""
+    shown = os.path.relpath(BIN, ROOT) if os.path.abspath(BIN).startswith(ROOT + os.sep) else BIN
+    built = dt.datetime.fromtimestamp(os.path.getmtime(BIN), dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    _, ff = cmd(["ffmpeg", "-hide_banner", "-version"])
+    ff = ff.splitlines()[0] if ff else "?"
+    return [f"machine: {os.cpu_count()} cores, {model}{mem}",
+            f"livecut: commit {commit}{dirty}; binary {shown} built {built}",
+            f"ffmpeg:  {ff}"]
+
+
+def read_signals(out_dir):
+    paths = glob.glob(os.path.join(out_dir, "*", "signals.json"))
+    if not paths:
+        return {}
+    with open(paths[0]) as f:
+        return json.load(f)
+
+
+def fmt_s(v):
+    if v is None:
+        return DASH
+    return f"{v:.2f}" if v < 10 else f"{v:.1f}" if v < 1000 else f"{v:.0f}"
+
+
 def main():
-    lengths = [float(a) for a in sys.argv[1:]] or [30.0]
-    rows = []
-    model_rows = []
+    lengths = [float(a) for a in sys.argv[1:]] or DEFAULT_MINUTES
+    if not os.path.exists(BIN):
+        sys.exit(f"{BIN} not found: cargo build --release first (scripts/bench.sh does)")
+    bench_full = os.environ.get("BENCH_FULL") == "1"
+    bench_gpu = os.environ.get("BENCH_GPU") == "1"
+    keep = os.environ.get("BENCH_KEEP") == "1"
+    help_text = subprocess.run([BIN, "analyze", "--help"], capture_output=True, text=True).stdout
+    has_full = re.search(r"^\s*--full\b", help_text, re.M) is not None
+    has_device = re.search(r"^\s*--device\b", help_text, re.M) is not None
+
+    notes, rows, cost_rows, failed = [], [], [], False
+    if not has_full:
+        notes.append("--full: this binary has no `livecut analyze --full` (no-cascade mode): those rows are skipped")
+    elif not bench_full and any(m > FULL_UP_TO_MIN for m in lengths):
+        notes.append(f"--full rows only for lengths <= {FULL_UP_TO_MIN:g} min (BENCH_FULL=1 for every length)")
+    if bench_gpu and not has_device:
+        notes.append("BENCH_GPU=1: GPU analysis rows need the cuda build (`livecut analyze --help` has no --device)")
+
+    work = tempfile.mkdtemp(prefix="livecut-bench-")
+    facts = machine_facts()
     for minutes in lengths:
+        label = length_label(minutes)
         rec = make_recording(minutes)
         dur = duration_of(rec)
-        out = tempfile.mkdtemp(prefix="livecut-bench-")
-        ff_wall, ff_rss = timed(["ffmpeg", "-v", "error", "-i", rec, "-f", "null", "-"])
-        rows.append((f"{minutes:g} min", "ffmpeg -i REC -f null -", ff_wall, dur, ff_wall, ff_rss))
-        for label, extra in [("livecut analyze --no-models", ["--no-models"]),
-                             ("livecut analyze", []),
-                             ("livecut analyze --keyframes-only", ["--keyframes-only"])]:
-            # A fresh output folder each time: no cached tracks.
-            o = tempfile.mkdtemp(prefix="livecut-bench-", dir=out)
-            wall, rss = timed([BIN, "-q", "analyze", rec, "--out", o] + extra)
-            rows.append((f"{minutes:g} min", label, wall, dur, ff_wall, rss))
-            signals = os.path.join(o, os.path.splitext(os.path.basename(rec))[0], "signals.json")
-            with open(signals) as f:
-                secs = json.load(f).get("cost_seconds", {})
-            for name, s in sorted(secs.items()):
-                model_rows.append((f"{minutes:g} min", label, name, s, s * 1000.0 / (dur / 60.0)))
-            if extra == []:
-                # Same inputs and settings again: the cached tracks are reused.
-                wall2, rss2 = timed([BIN, "-q", "analyze", rec, "--out", o])
-                rows.append((f"{minutes:g} min", "livecut analyze (rerun, cached)", wall2, dur, ff_wall, rss2))
+        comments, orders = make_exports(rec, dur)
+
+        log(f"{label}: ffmpeg -i REC -f null -")
+        rc, ff_wall, ff_cpu, ff_rss, tail = timed(["ffmpeg", "-v", "error", "-nostdin", "-i", rec, "-f", "null", "-"])
+        if rc != 0:
+            sys.exit(f"ffmpeg failed on {rec}:\n{tail}")
+        rows.append(dict(length=label, run="ffmpeg -i REC -f null -", wall=ff_wall, cpu=ff_cpu, rss=ff_rss,
+                         dur=dur, ff=ff_wall, stages={}, cascade=None, ok=True))
+
+        runs = [("livecut analyze", [])]
+        if has_full and (bench_full or minutes <= FULL_UP_TO_MIN):
+            runs.append(("livecut analyze --full", ["--full"]))
+        if bench_gpu and has_device:
+            runs.append(("livecut analyze --device cuda", ["--device", "cuda"]))
+        for run_label, extra in runs:
+            out = tempfile.mkdtemp(prefix="run-", dir=work)  # fresh: no cached tracks
+            args = [BIN, "-q", "analyze", rec, "--out", out, "--comments", comments, "--orders", orders] + extra
+            log(f"{label}: {run_label}")
+            rc, wall, cpu, rss, tail = timed(args)
+            row = dict(length=label, run=run_label, wall=wall,
+                       cpu=cpu, rss=rss, dur=dur, ff=ff_wall, stages={}, cascade=None, ok=rc == 0)
+            if rc != 0:
+                last = tail.splitlines()[-1] if tail else ""
+                notes.append(f"{label} {run_label}: exit {rc}: {last}")
+                if extra[:2] == ["--device", "cuda"]:
+                    notes.append("  GPU analysis needs the cuda build (cargo build --release --features cuda), "
+                                 "onnxruntime-gpu (--ort-lib or ORT_DYLIB_PATH) and an NVIDIA GPU")
+                else:
+                    failed = True
+                rows.append(row)
+                continue
+            sig = read_signals(out)
+            row["stages"] = sig.get("stage_seconds") or {}
+            row["cascade"] = sig.get("cascade")
+            rows.append(row)
+            if not extra:
+                for name, s in sorted((sig.get("cost_seconds") or {}).items()):
+                    cost_rows.append((label, name, s, s * 1000.0 / (dur / 60.0)))
+            if keep:
+                notes.append(f"{label} {run_label}: output kept in {out}")
+            else:
+                shutil.rmtree(out, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+    # --- the table
+    stage_names = [s for s in STAGES if any(s in r["stages"] for r in rows)]
+    stage_names += sorted({s for r in rows for s in r["stages"]} - set(STAGES))
+    if not any(r["stages"] for r in rows):
+        stage_names = list(STAGES)  # keep the columns: "–" says the binary does not report them
+    cols = ([("length", 6, "<"), ("run", 40, "<")] + [(s, max(6, len(s)), ">") for s in stage_names]
+            + [("other", 6, ">"), ("total s", 8, ">"), ("CPU s", 8, ">"), ("x real time", 11, ">"), ("vs ffmpeg", 9, ">"),
+               ("peak RSS MiB", 12, ">"), ("windows", 7, ">"), ("coverage", 8, ">")])
+
+    def line(cells):
+        return "| " + " | ".join(f"{c:{a}{w}}" for c, (_, w, a) in zip(cells, cols)) + " |"
+
     print()
-    print(f"recordings: 1080p30 H.264 + AAC 48 kHz, {os.cpu_count()} CPU cores, cache {CACHE}")
-    head = f"| {'length':<7} | {'command':<34} | {'wall s':>8} | {'x real time':>11} | {'vs ffmpeg decode':>16} | {'peak RSS MiB':>12} |"
-    print(head)
-    print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
-    for length, label, wall, dur, ff, rss in rows:
-        print(f"| {length:<7} | {label:<34} | {wall:>8.1f} | {dur / wall:>11.1f} | {wall / ff:>16.2f} | {rss:>12.0f} |")
-    if model_rows:
+    for f in facts:
+        print(f)
+    print(f"recordings: 1080p30 H.264 6 Mbit/s + AAC 48 kHz (2-min testsrc2 segment stream-copied), "
+          f"every livecut run with its comment + order exports (CSV); cache {CACHE}")
+    print("stage columns: seconds per stage (signals.json stage_seconds; decode = the one pass when the whole recording "
+          "is analysed in full); other = total - stages (start-up, model loading, what no stage reports);")
+    print("total = wall time; CPU = user + sys; windows, coverage = the cascade's detail windows and their share of the "
+          "recording (100 % = analysed in full); – = not reported by this binary")
+    print()
+    print(line([c[0] for c in cols]))
+    print("|" + "|".join(("-" * (w + 1) + ":") if a == ">" else ("-" * (w + 2)) for _, w, a in cols) + "|")
+    for r in rows:
+        stages = [fmt_s(r["stages"].get(s)) if r["stages"] else DASH for s in stage_names]
+        other = fmt_s(max(0.0, r["wall"] - sum(r["stages"].values()))) if r["stages"] else DASH
+        if r["run"].startswith("ffmpeg"):
+            stages, other = [DASH] * len(stage_names), DASH
+        cas = r["cascade"]
+        windows = coverage = DASH
+        if cas is None and r["stages"]:
+            coverage = "100 %"  # a binary that reports stages leaves `cascade` out when it analysed everything
+        if isinstance(cas, dict):
+            if isinstance(cas.get("windows"), list):
+                windows = str(len(cas["windows"]))
+            if isinstance(cas.get("coverage"), (int, float)):
+                coverage = f"{100 * cas['coverage']:.1f} %"
+            elif cas.get("enabled") is False:
+                coverage = "100 %"
+        if not r["ok"]:
+            print(line([r["length"], r["run"]] + [DASH] * len(stage_names)
+                       + [DASH, "failed", DASH, DASH, DASH, DASH, DASH, DASH]))
+            continue
+        print(line([r["length"], r["run"]] + stages
+                   + [other, fmt_s(r["wall"]), fmt_s(r["cpu"]), f"{r['dur'] / r['wall']:.1f}", f"{r['wall'] / r['ff']:.2f}",
+                      f"{r['rss']:.0f}", windows, coverage]))
+
+    # --- the issue's targets, on the default runs
+    default = [r for r in rows if r["ok"] and r["run"] == "livecut analyze"]
+    if default:
         print()
-        print("cost per track on CPU (1 thread per model session; time inside each model incl. pre/post-processing;")
-        print("decode_wait = the analysis thread waiting for the decoder thread)")
-        head = f"| {'length':<7} | {'run':<34} | {'track/model':<12} | {'seconds':>8} | {'ms per minute of video':>22} |"
+        print(f"targets (4 h 1080p30 with comments and orders): >= {TARGET_RTF:g}x real time, <= {TARGET_VS_FFMPEG:g}x "
+              f"FFmpeg's decode, peak RSS <= {TARGET_RSS_MIB:g} MiB and flat in length")
+        for r in default:
+            rtf, vs = r["dur"] / r["wall"], r["wall"] / r["ff"]
+            ok = lambda c: "ok" if c else "MISSED"  # noqa: E731
+            print(f"  {r['length']:>7}: {rtf:7.1f}x real time {ok(rtf >= TARGET_RTF):6}  {vs:5.2f}x ffmpeg "
+                  f"{ok(vs <= TARGET_VS_FFMPEG):6}  {r['rss']:6.0f} MiB {ok(r['rss'] <= TARGET_RSS_MIB)}")
+        if len(default) > 1:
+            lo, hi = min(r["rss"] for r in default), max(r["rss"] for r in default)
+            print(f"  peak RSS over lengths: {lo:.0f}-{hi:.0f} MiB (max/min {hi / lo:.2f})")
+    for n in notes:
+        print(f"note: {n}")
+
+    if cost_rows:
+        print()
+        print("cost per track/model, default run (CPU, 1 thread per model session; time inside each model incl. "
+              "pre/post-processing; decode_wait = the analysis thread waiting for the decoder thread)")
+        head = f"| {'length':<7} | {'track/model':<12} | {'seconds':>8} | {'ms per minute of video':>22} |"
         print(head)
         print("|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|")
-        for length, label, name, s, per_min in model_rows:
-            print(f"| {length:<7} | {label:<34} | {name:<12} | {s:>8.1f} | {per_min:>22.0f} |")
+        for length, name, s, per_min in cost_rows:
+            print(f"| {length:<7} | {name:<12} | {s:>8.1f} | {per_min:>22.0f} |")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

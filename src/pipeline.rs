@@ -168,6 +168,7 @@ pub fn analyze_with_models(
 ) -> Result<Analysis> {
     model_set.seconds.clear();
     progress(Progress::Stage("probe"));
+    let probe_started = std::time::Instant::now();
     let info = media::probe(recording)?;
     let mut info = MediaInfo {
         path: std::fs::canonicalize(recording).unwrap_or_else(|_| recording.to_path_buf()),
@@ -181,7 +182,9 @@ pub fn analyze_with_models(
 
     // Timelines first: they are cheap, and a missing recording start should fail before
     // an hour of decoding.
+    let probe_s = probe_started.elapsed().as_secs_f64();
     progress(Progress::Stage("timelines"));
+    let timelines_started = std::time::Instant::now();
     let ctx = ReadContext {
         start,
         tz: opts.tz.clone(),
@@ -197,6 +200,8 @@ pub fn analyze_with_models(
     for r in &reports {
         tracing::info!("{}", r.summary());
     }
+
+    let timelines_s = timelines_started.elapsed().as_secs_f64();
 
     let dir = match &opts.name {
         Some(name) => opts.out_dir.join(name),
@@ -229,7 +234,10 @@ pub fn analyze_with_models(
         use_cascade.then_some(&opts.cascade),
     );
     let cached = report::read_signals(&signals_path).filter(|s| s.cache_key == key);
-    let mut stage_seconds = std::collections::BTreeMap::new();
+    let mut stage_seconds = std::collections::BTreeMap::from([
+        ("probe".to_string(), probe_s),
+        ("timelines".to_string(), timelines_s),
+    ]);
     let mut stage = |name: &str, since: std::time::Instant| {
         *stage_seconds.entry(name.to_string()).or_insert(0.0) += since.elapsed().as_secs_f64();
     };
