@@ -343,8 +343,13 @@ impl BatchSettings {
     pub fn hash(&self) -> String {
         let a = &self.analyze;
         let text = format!(
-            "{}|{:?}|{:?}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}",
+            "{}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}",
             env!("CARGO_PKG_VERSION"),
+            // How many threads survey a recording does not change what it finds.
+            crate::cascade::CascadeSettings {
+                survey_jobs: 0,
+                ..a.cascade.clone()
+            },
             a.fuse,
             a.select,
             a.decode,
@@ -395,6 +400,13 @@ pub fn run(
     let queue = Mutex::new(0usize);
     let results: Mutex<Vec<Option<RecordingResult>>> = Mutex::new(vec![None; recordings.len()]);
     let jobs = settings.jobs.clamp(1, recordings.len().max(1));
+    let mut shared = settings.clone();
+    if shared.analyze.cascade.survey_jobs == 0 {
+        // The workers already share the cores: each survey gets its share of them.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        shared.analyze.cascade.survey_jobs = (cores / jobs).max(1);
+    }
+    let settings = &shared;
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| {

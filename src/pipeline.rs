@@ -284,7 +284,12 @@ pub fn analyze_with_models(
     };
     let reused_cache = media.reused;
     let decode_stats = media.decode.clone();
-    let media_tracks = media.tracks.clone();
+    let MediaTracks {
+        tracks: media_tracks,
+        cascade: cascade_report,
+        survey_flags,
+        ..
+    } = media;
     let mut analysed_until_s = info.duration_s;
     let short = decode_stats.decoded_until_s + (0.02 * info.duration_s).max(2.0) < info.duration_s;
     if decode_stats.read_error.is_some() || short {
@@ -328,7 +333,7 @@ pub fn analyze_with_models(
         .iter()
         .map(|f| crate::time::Span::new(f.start_s - 0.5, f.end_s + 0.5))
         .collect();
-    if let Some(c) = &media.cascade {
+    if let Some(c) = &cascade_report {
         bounds.unexamined = cascade::gaps(&c.windows, analysed_until_s);
     }
     let mut highlights = select(&curve, analysed_until_s, &opts.select, &bounds);
@@ -361,8 +366,8 @@ pub fn analyze_with_models(
         stage_seconds: std::collections::BTreeMap::new(),
         cache_key: key,
         decode: decode_stats,
-        cascade: media.cascade,
-        survey_flags: media.survey_flags,
+        cascade: cascade_report,
+        survey_flags,
         media: media_tracks,
         timelines: timeline_tracks,
     };

@@ -245,9 +245,12 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ReportErro
         path: path.to_path_buf(),
         source,
     };
-    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| io(e.into()))?;
-    bytes.push(b'\n');
-    crate::fsutil::write_atomic(path, &bytes).map_err(io)
+    // Streamed: signals.json of an 8-hour recording is over 100 MB of text.
+    crate::fsutil::write_atomic_with(path, |w| {
+        serde_json::to_writer_pretty(&mut *w, value)?;
+        w.write_all(b"\n")
+    })
+    .map_err(io)
 }
 
 pub fn read_highlights(path: &Path) -> Result<HighlightsFile, ReportError> {
