@@ -175,7 +175,8 @@ fn parse_tz(name: &str) -> Result<TimeZone, UsageError> {
 pub struct AnalyzeArgs {
     /// The recording (MP4, MKV, FLV, … anything FFmpeg reads).
     pub recording: PathBuf,
-    /// Comment export: Bilibili danmaku XML (also live-recorder XML with sc/gift/guard).
+    /// Comment export: danmaku XML (Bilibili, live recorders with sc/gift/guard), JSON Lines
+    /// or CSV; the format is detected from the content.
     #[arg(long, value_name = "FILE")]
     pub comments: Option<PathBuf>,
     /// Order export: CSV with a header (paid_at/支付时间, amount/实付金额, sku, quantity).
