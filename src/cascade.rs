@@ -103,13 +103,16 @@ const SURVEY_MOTION: &str = "keyframe_motion";
 /// the detail's inside.
 const SPLICED: [&str; 3] = ["picture_static", "picture_broken", "shot_cut"];
 
+/// Seconds spent per cheap track and waiting for the decoders, summed over the segments.
+pub type Costs = std::collections::BTreeMap<String, f64>;
+
 /// Step 1: the whole recording, key frames and audio, in parallel segments.
 pub fn survey(
     info: &MediaInfo,
     base: &DecodeOptions,
     jobs: usize,
     progress: ProgressFn<'_>,
-) -> Result<(SignalSet, DecodeStats, ModelSet), SignalError> {
+) -> Result<(SignalSet, DecodeStats, Costs), SignalError> {
     /// Shortest segment worth its own decoder.
     const MIN_SEGMENT_S: f64 = 300.0;
     let duration = info.duration_s.max(0.0);
@@ -173,13 +176,13 @@ pub fn survey(
     });
     let mut set = SignalSet::default();
     let mut stats = DecodeStats::default();
-    let mut costs = ModelSet::default();
+    let mut costs = Costs::new();
     let mut short = false;
     for ((start, end), result) in segments.iter().zip(results) {
         let (part, s, models) = result?;
         append_range(&mut set, &part, *start, *end);
         for (name, secs) in models.seconds {
-            *costs.seconds.entry(name).or_default() += secs;
+            *costs.entry(name).or_default() += secs;
         }
         stats.video_frames_decoded += s.video_frames_decoded;
         stats.video_frames_sent += s.video_frames_sent;

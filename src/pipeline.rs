@@ -448,7 +448,7 @@ fn cascade_tracks(
                 n => n,
             };
             let (survey, stats, costs) = cascade::survey(info, decode, jobs, &on_media)?;
-            for (name, secs) in costs.seconds {
+            for (name, secs) in costs {
                 *model_set
                     .seconds
                     .entry(format!("survey_{name}"))
