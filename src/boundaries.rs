@@ -1,5 +1,7 @@
-//! Clean clip boundaries: a highlight starts and ends in a pause of speech (never
-//! mid-word), at a shot cut when one is near, else where it was.
+//! Clean clip boundaries: a highlight starts and ends between transcribed sentences when
+//! the speech stage heard them, else in a pause of speech (never mid-word; at a shot cut
+//! inside the pause when there is one), else where it was. No boundary ever falls inside a
+//! transcribed sentence.
 
 use serde::{Deserialize, Serialize};
 
@@ -25,12 +27,19 @@ pub struct Boundaries {
     /// Spans the analysis cascade did not examine in detail: no clip peaks or reaches
     /// there, and they do not count towards the typical level of the curve.
     pub unexamined: Vec<Span>,
+    /// Transcribed sentences (the speech stage's segments), sorted by start.
+    pub sentences: Vec<Span>,
 }
+
+/// Seconds a boundary keeps from a sentence it does not belong to.
+const SENTENCE_GUARD_S: f64 = 0.1;
 
 /// What a boundary was snapped to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Snap {
+    /// Between transcribed sentences (just before one starts, just after one ends).
+    Sentence,
     /// A shot cut inside a pause (or with no speech data).
     Cut,
     /// A pause in speech.
@@ -97,6 +106,35 @@ impl Boundaries {
         self.have_speech && !self.in_pause(t)
     }
 
+    /// Whether `t` falls inside a transcribed sentence (away from its edges).
+    pub fn inside_sentence(&self, t: f64) -> bool {
+        self.sentences
+            .iter()
+            .any(|s| s.start_s + SENTENCE_GUARD_S < t && t < s.end_s - SENTENCE_GUARD_S)
+    }
+
+    /// Boundary points between sentences: before each start (a clip start) or after each
+    /// end (a clip end), moved into a VAD pause within 0.5 s when there is one, and never
+    /// inside another sentence.
+    fn sentence_points(&self, is_start: bool) -> Vec<f64> {
+        self.sentences
+            .iter()
+            .map(|s| {
+                let edge = if is_start { s.start_s } else { s.end_s };
+                let pause = self.pauses.iter().find(|p| {
+                    p.start_s - 0.5 <= edge && edge <= p.end_s + 0.5 && p.duration() > 0.0
+                });
+                match pause {
+                    Some(p) if is_start => (p.end_s - (p.duration() / 2.0).min(0.15)).min(edge),
+                    Some(p) => (p.start_s + (p.duration() / 2.0).min(0.15)).max(edge),
+                    None if is_start => edge - SENTENCE_GUARD_S,
+                    None => edge + SENTENCE_GUARD_S,
+                }
+            })
+            .filter(|&x| !self.inside_sentence(x))
+            .collect()
+    }
+
     /// Move a start (`is_start`) or end boundary at `t` to the best clean point within
     /// `window` seconds: a shot cut that is not mid-speech, else the edge of a pause next to
     /// the speech it frames (a start just before speech resumes, an end just after it stops).
@@ -110,11 +148,22 @@ impl Boundaries {
         let near = |x: f64| {
             (x - t).abs() <= window && (!outward || (is_start && x <= t) || (!is_start && x >= t))
         };
+        let nearest = |v: &mut dyn Iterator<Item = f64>| {
+            v.min_by(|a: &f64, b: &f64| (a - t).abs().total_cmp(&(b - t).abs()))
+        };
+        if let Some(x) = nearest(
+            &mut self
+                .sentence_points(is_start)
+                .into_iter()
+                .filter(|&x| near(x)),
+        ) {
+            return (x, Snap::Sentence);
+        }
         let cut = self
             .cuts
             .iter()
             .copied()
-            .filter(|&c| near(c) && self.in_pause(c))
+            .filter(|&c| near(c) && self.in_pause(c) && !self.inside_sentence(c))
             .min_by(|a, b| (a - t).abs().total_cmp(&(b - t).abs()));
         if let Some(c) = cut {
             return (c, Snap::Cut);
@@ -134,7 +183,7 @@ impl Boundaries {
                     p.start_s + margin
                 }
             })
-            .filter(|&x| near(x))
+            .filter(|&x| near(x) && !self.inside_sentence(x))
             .min_by(|a, b| (a - t).abs().total_cmp(&(b - t).abs()));
         match pause {
             Some(x) => (x, Snap::Pause),
@@ -181,6 +230,36 @@ mod tests {
         assert_eq!(b.pauses.len(), 2, "{:?}", b.pauses);
         assert!(b.pauses[0].end_s < 10.1 && b.pauses[1].start_s > 49.9);
         assert!(b.inside_speech(30.0), "unheard is not a pause");
+    }
+
+    #[test]
+    fn sentence_ends_come_first_and_no_boundary_cuts_a_sentence() {
+        // VAD: talking 0-10 and 10.6-40 (a pause at 10-10.6); the transcript has sentences
+        // 0-10, 10.6-20.2, 21.0-40.0 (the VAD misses the short gap at 20.2-21.0).
+        let mut set = SignalSet {
+            tracks: vec![speech_track(&[(0.0, 10.0), (10.6, 40.0)], 40.0)],
+            ..Default::default()
+        };
+        let mut cuts = Track::new("shot_cut", "0/1", "");
+        cuts.push(10.3, 1.0);
+        set.tracks.push(cuts);
+        let mut b = Boundaries::from_signals(&set);
+        b.sentences = vec![
+            Span::new(0.0, 10.0),
+            Span::new(10.6, 20.2),
+            Span::new(21.0, 40.0),
+        ];
+        // An end at 19 s goes to the end of the sentence (20.2 + guard), not mid-sentence.
+        let (e, how) = b.snap(19.0, false, 3.0);
+        assert_eq!(how, Snap::Sentence);
+        assert!((20.2..20.5).contains(&e), "{e}");
+        // A start near the pause at 10-10.6 s sits in that pause, before the sentence.
+        let (s, how) = b.snap(11.0, true, 3.0);
+        assert_eq!(how, Snap::Sentence);
+        assert!((10.3..=10.6).contains(&s), "{s}");
+        // Far from any sentence edge: nothing; and never inside a sentence.
+        assert_eq!(b.snap(30.0, true, 2.0), (30.0, Snap::None));
+        assert!(b.inside_sentence(30.0) && !b.inside_sentence(20.4));
     }
 
     #[test]

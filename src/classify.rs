@@ -84,6 +84,9 @@ struct Evidence {
     /// (sku, orders) in the order window, most first.
     skus: Vec<(String, f64)>,
     orders: f64,
+    /// Most spoken keywords of each class heard in one second of the span
+    /// (`speech_kw_<class>` tracks; 0 without the speech stage).
+    spoken: Vec<(String, f64)>,
 }
 
 impl Evidence {
@@ -92,6 +95,14 @@ impl Evidence {
             .iter()
             .find(|(c, _)| c == class)
             .map_or(0.0, |(_, s)| *s)
+    }
+
+    /// Spoken keywords of `class` as evidence, 0–1 (two or more at once: 1).
+    fn said(&self, class: &str) -> f64 {
+        self.spoken
+            .iter()
+            .find(|(c, _)| c == class)
+            .map_or(0.0, |(_, n)| (n / 2.0).clamp(0.0, 1.0))
     }
 
     fn reason(&self, signal: &str) -> f64 {
@@ -158,6 +169,21 @@ fn gather(h: &Highlight, set: &SignalSet, curve: &Curve) -> Evidence {
         cheer_audio: audio(&["cheering", "applause", "clapping", "crowd"]),
         orders: set.get("orders").map_or(0.0, |t| sum_in(t, oa, ob)),
         skus,
+        spoken: set
+            .tracks
+            .iter()
+            .filter_map(|t| {
+                let class = t.name.strip_prefix(crate::speech::keywords::TRACK_PREFIX)?;
+                let most = t
+                    .times_s
+                    .iter()
+                    .zip(&t.values)
+                    .filter(|(x, v)| **x >= a && **x < b && v.is_finite())
+                    .map(|(_, v)| f64::from(*v))
+                    .fold(0.0, f64::max);
+                Some((class.to_string(), most))
+            })
+            .collect(),
     }
 }
 
@@ -169,12 +195,16 @@ pub fn classify(
 ) -> (HighlightType, Vec<String>, Vec<String>) {
     let e = gather(h, set, curve);
     let card = if e.sale_card { 1.0 } else { 0.0 };
-    let flash = 0.6 * card + e.keyword("purchase") + 0.8 * e.reason("orders");
+    let flash =
+        0.6 * card + e.keyword("purchase") + 0.8 * e.reason("orders") + 0.8 * e.said("purchase");
     let interaction = e.keyword("lottery")
         + e.keyword("laughter")
         + (2.0 * e.laughter_audio).min(1.0)
-        + (2.0 * e.cheer_audio).min(1.0);
+        + (2.0 * e.cheer_audio).min(1.0)
+        + 0.6 * e.said("lottery");
     let product = e.keyword("question")
+        + 0.3 * e.said("product")
+        + 0.2 * e.said("price")
         + 1.5 * e.reason("host_motion")
         + 0.5 * e.reason("motion")
         + if e.sale_card {
@@ -206,11 +236,17 @@ pub fn classify(
                 evidence.push("sale words on screen".to_string());
             }
             evidence.push(format!("purchase comments {}", pct(e.keyword("purchase"))));
+            if e.said("purchase") > 0.0 {
+                evidence.push("closing words spoken (秒杀/上链接/最后几单...)".to_string());
+            }
             evidence.push(format!("orders {} of the score", pct(e.reason("orders"))));
         }
         HighlightType::Interaction => {
             evidence.push(format!("lottery comments {}", pct(e.keyword("lottery"))));
             evidence.push(format!("laughter comments {}", pct(e.keyword("laughter"))));
+            if e.said("lottery") > 0.0 {
+                evidence.push("lottery words spoken (抽奖/福袋...)".to_string());
+            }
             if e.laughter_audio > 0.1 || e.cheer_audio > 0.1 {
                 evidence.push(format!(
                     "laughter/cheering in the sound {:.2}/{:.2}",
@@ -224,6 +260,9 @@ pub fn classify(
                 pct(e.reason("host_motion"))
             ));
             evidence.push(format!("product questions {}", pct(e.keyword("question"))));
+            if e.said("product") + e.said("price") > 0.0 {
+                evidence.push("product or price words spoken".to_string());
+            }
             if e.orders > 0.0 {
                 evidence.push(format!("{} orders in the window", e.orders));
             }
@@ -234,6 +273,34 @@ pub fn classify(
         evidence.push(format!("type score {best:.2}"));
     }
     (kind, tags(&e), evidence)
+}
+
+/// Tags from what was said in a highlight (`transcript`): `said:<word>` for the closing
+/// and lottery words, `price:<N>元` for prices, `product:<word>` for product words.
+pub fn add_speech_tags(
+    h: &mut Highlight,
+    transcript: &str,
+    lexicon: &crate::timelines::SpeechLexicon,
+) {
+    use crate::speech::keywords;
+    let mut add = |tag: String| {
+        if !h.tags.contains(&tag) {
+            h.tags.push(tag);
+        }
+    };
+    for (class, word) in keywords::classes_in(transcript, lexicon) {
+        let prefix = match class.as_str() {
+            "product" => "product",
+            "price" => continue,
+            _ => "said",
+        };
+        if !word.contains('?') {
+            add(format!("{prefix}:{word}"));
+        }
+    }
+    for p in keywords::prices_in(transcript).into_iter().take(3) {
+        add(format!("price:{p}"));
+    }
 }
 
 /// A short Chinese title for publishing, from the type and tags (editors refine it).

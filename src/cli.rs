@@ -9,6 +9,7 @@ use crate::media::DecodeOptions;
 use crate::models::Device;
 use crate::pipeline::{AnalyzeOptions, ModelOptions};
 use crate::profile::Profile;
+use crate::speech::{SpeechSettings, TranscribeMode};
 use crate::timelines::{Lexicon, ReadContext};
 
 const EXAMPLES: &str = "\
@@ -232,6 +233,15 @@ pub struct AnalysisFlags {
     /// Longest highlight, seconds [default: 60, or the profile's].
     #[arg(long)]
     pub max_len: Option<f64>,
+    /// Where speech is transcribed (Whisper): around the candidate moments and the chosen
+    /// highlights (`auto`), everywhere the VAD hears speech (`all`), or not at all (`off`,
+    /// which needs no speech model).
+    #[arg(long, value_enum, default_value_t = TranscribeMode::Auto)]
+    pub transcribe: TranscribeMode,
+    /// Spoken language: `auto` (detected per window) or a Whisper code (`zh`, `en`, `ja`,
+    /// ...) [default: the profile's, auto].
+    #[arg(long, value_name = "CODE")]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -451,6 +461,9 @@ impl AnalysisFlags {
             Some(path) => Profile::load(path)?,
             None => Profile::default(),
         };
+        if let Some(code) = &self.language {
+            crate::speech::check_language(code).map_err(UsageError)?;
+        }
         let mut select = profile.selection;
         select.top = self.highlights.unwrap_or(select.top);
         select.min_len_s = self.min_len.unwrap_or(select.min_len_s);
@@ -478,6 +491,11 @@ impl AnalysisFlags {
                 device: self.device,
                 dir: self.models.clone(),
                 face_fps: self.face_fps,
+                transcribe: if self.no_models {
+                    TranscribeMode::Off
+                } else {
+                    self.transcribe
+                },
                 ..ModelOptions::default()
             },
             fuse: profile.fusion,
@@ -485,6 +503,13 @@ impl AnalysisFlags {
             cascade: crate::cascade::CascadeSettings {
                 enabled: profile.cascade.enabled && !self.full,
                 ..profile.cascade
+            },
+            speech: SpeechSettings {
+                language: self
+                    .language
+                    .clone()
+                    .unwrap_or(profile.speech.language.clone()),
+                ..profile.speech
             },
         })
     }

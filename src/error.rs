@@ -11,6 +11,8 @@ pub enum Error {
     #[error(transparent)]
     Model(#[from] crate::models::ModelError),
     #[error(transparent)]
+    Speech(#[from] crate::speech::SpeechError),
+    #[error(transparent)]
     Cut(#[from] crate::cut::CutError),
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),

@@ -23,6 +23,7 @@ pub mod render;
 pub mod report;
 pub mod select;
 pub mod signals;
+pub mod speech;
 pub mod time;
 pub mod timelines;
 

@@ -17,6 +17,7 @@ use crate::models::{self, Device, ModelDir, Runtime};
 use crate::report::{self, HighlightsFile, Manifest, ManifestClip, SignalsFile};
 use crate::select::{select, SelectSettings};
 use crate::signals::{self, ModelSet, SignalSet};
+use crate::speech::{SpeechSettings, TranscribeMode};
 use crate::timelines::{
     self, CommentAggregator, Lexicon, OrderAggregator, ParseReport, ReadContext,
 };
@@ -46,6 +47,8 @@ pub struct AnalyzeOptions {
     pub models: ModelOptions,
     /// The survey → candidates → detail cascade (`enabled: false` is `--full`).
     pub cascade: CascadeSettings,
+    /// The speech stage's settings (`[speech]` of the profile, `--language`).
+    pub speech: SpeechSettings,
 }
 
 /// Which pretrained models run and where.
@@ -62,6 +65,8 @@ pub struct ModelOptions {
     pub face_fps: f64,
     /// Longer side of those frames, pixels.
     pub face_max_side: u32,
+    /// Where the speech stage listens (`--transcribe`); `off` needs no speech model.
+    pub transcribe: TranscribeMode,
 }
 
 impl Default for ModelOptions {
@@ -74,6 +79,7 @@ impl Default for ModelOptions {
             threads: 1,
             face_fps: 0.5,
             face_max_side: 320,
+            transcribe: TranscribeMode::Auto,
         }
     }
 }
@@ -116,6 +122,7 @@ pub fn load_models(opts: &ModelOptions) -> Result<(ModelSet, ModelsUsed)> {
         yamnet: Some(models::yamnet::Yamnet::new(&rt, &dir)?),
         faces: Some(models::faces::FaceDetector::new(&rt, &dir)?),
         ocr: Some(models::ocr::Ocr::new(&rt, &dir)?),
+        speech: None,
         face_max_side: opts.face_max_side,
         seconds: Default::default(),
     };
@@ -317,6 +324,8 @@ pub fn analyze_with_models(
         tracing::warn!("{w}");
     }
 
+    // Score: every track on one curve, then the moments (first without speech: it says
+    // where to listen).
     progress(Progress::Stage("fuse"));
     let fuse_started = std::time::Instant::now();
     let mut all = media_tracks.clone();
@@ -327,18 +336,57 @@ pub fn analyze_with_models(
     for t in &derived {
         all.insert(t.clone());
     }
-    let curve = fuse(&all, analysed_until_s, &opts.fuse);
-    let mut bounds = crate::boundaries::Boundaries::from_signals(&all);
-    bounds.avoid = flagged
-        .iter()
-        .map(|f| crate::time::Span::new(f.start_s - 0.5, f.end_s + 0.5))
-        .collect();
-    if let Some(c) = &cascade_report {
-        bounds.unexamined = cascade::gaps(&c.windows, analysed_until_s);
-    }
-    let mut highlights = select(&curve, analysed_until_s, &opts.select, &bounds);
+    let unexamined = cascade_report
+        .as_ref()
+        .map(|c| cascade::gaps(&c.windows, analysed_until_s))
+        .unwrap_or_default();
+    let scoring = Scoring {
+        duration_s: analysed_until_s,
+        flagged: &flagged,
+        unexamined: &unexamined,
+        opts,
+    };
+    let mut scored = scoring.run(&all, None);
+    stage("fuse", fuse_started);
+
+    // Speech: listen around the candidate moments and the chosen highlights, then score
+    // again with the spoken keywords and the sentences.
+    let transcript = match model_set.speech.as_deref_mut() {
+        Some(recognizer) if opts.models.transcribe != TranscribeMode::Off => {
+            progress(Progress::Stage("speech"));
+            let since = std::time::Instant::now();
+            let t = listen(
+                recognizer,
+                &info,
+                &scoring,
+                &mut all,
+                &mut scored,
+                opts.models.transcribe,
+            )?;
+            stage("speech", since);
+            for (k, v) in &t.cost_seconds {
+                *model_set
+                    .seconds
+                    .entry(format!("speech_{k}"))
+                    .or_insert(0.0) += v;
+            }
+            Some(t)
+        }
+        _ => None,
+    };
+    let fuse_started = std::time::Instant::now();
+    let Scored {
+        curve,
+        mut highlights,
+        ..
+    } = scored;
     for h in &mut highlights {
         (h.kind, h.tags, h.type_evidence) = crate::classify::classify(h, &all, &curve);
+        if let Some(t) = &transcript {
+            let text = t.text_in(&h.span());
+            crate::classify::add_speech_tags(h, &text, &opts.lexicon.speech);
+            h.transcript = Some(text);
+        }
     }
     if let (Some(path), false) = (opts.comments.as_deref(), highlights.is_empty()) {
         // What viewers wrote during each highlight (one more pass over the export, keeping
@@ -385,6 +433,14 @@ pub fn analyze_with_models(
     };
     let curve_file = report::CurveFile::new(&curve, analysed_until_s);
     report::write_json(&dir.join(report::CURVE_FILE), &curve_file)?;
+    let transcript_path = dir.join(crate::speech::TRANSCRIPT_FILE);
+    match &transcript {
+        Some(t) => report::write_json(&transcript_path, t)?,
+        // An older transcript would describe another analysis.
+        None => {
+            let _ = std::fs::remove_file(&transcript_path);
+        }
+    }
     let highlights_path = dir.join(report::HIGHLIGHTS_FILE);
     report::write_json(&highlights_path, &file)?;
     // The page without clips (cut renders it again with them).
@@ -529,6 +585,102 @@ fn cascade_tracks(
         survey_flags,
         reused: false,
     })
+}
+
+/// Fusion and selection of one recording, run before and after the speech stage.
+struct Scoring<'a> {
+    duration_s: f64,
+    flagged: &'a [signals::FlaggedSpan],
+    unexamined: &'a [crate::time::Span],
+    opts: &'a AnalyzeOptions,
+}
+
+/// The curve and the moments chosen on it.
+struct Scored {
+    curve: crate::fuse::Curve,
+    highlights: Vec<crate::select::Highlight>,
+    /// Peaks of the wider candidate list (where speech is worth hearing).
+    candidate_peaks: Vec<f64>,
+}
+
+impl Scoring<'_> {
+    /// Fuse `all` and select; `sentences` (transcribed speech) are boundaries a clip may
+    /// not cut through.
+    fn run(&self, all: &SignalSet, sentences: Option<Vec<crate::time::Span>>) -> Scored {
+        let curve = fuse(all, self.duration_s, &self.opts.fuse);
+        let mut bounds = crate::boundaries::Boundaries::from_signals(all);
+        bounds.avoid = self
+            .flagged
+            .iter()
+            .map(|f| crate::time::Span::new(f.start_s - 0.5, f.end_s + 0.5))
+            .collect();
+        bounds.unexamined = self.unexamined.to_vec();
+        if let Some(s) = sentences {
+            bounds.sentences = s;
+        }
+        let highlights = select(&curve, self.duration_s, &self.opts.select, &bounds);
+        let wide = SelectSettings {
+            top: self.opts.cascade.candidates(self.opts.select.top),
+            min_score: 0.0,
+            ..self.opts.select.clone()
+        };
+        let candidate_peaks = select(&curve, self.duration_s, &wide, &bounds)
+            .iter()
+            .map(|h| h.peak_s)
+            .collect();
+        Scored {
+            curve,
+            highlights,
+            candidate_peaks,
+        }
+    }
+}
+
+/// The speech stage: transcribe where it matters, add the spoken-keyword tracks to `all`
+/// and score again (`scored` is replaced); a second round hears what the final
+/// highlights hold beyond the first round's stretches.
+fn listen(
+    recognizer: &mut dyn crate::speech::Recognizer,
+    info: &MediaInfo,
+    scoring: &Scoring<'_>,
+    all: &mut SignalSet,
+    scored: &mut Scored,
+    mode: TranscribeMode,
+) -> Result<crate::speech::Transcript> {
+    let settings = &scoring.opts.speech;
+    let lexicon = &scoring.opts.lexicon.speech;
+    let vad = crate::speech::vad_track(all).cloned();
+    let mut listener = crate::speech::Listener::new(recognizer, info, settings, lexicon);
+    let first: Vec<crate::time::Span> = match mode {
+        TranscribeMode::All => vec![crate::time::Span::new(0.0, scoring.duration_s)],
+        _ => {
+            let spans: Vec<_> = scored.highlights.iter().map(|h| h.span()).collect();
+            crate::speech::auto_spans(&scored.candidate_peaks, &spans, settings)
+        }
+    };
+    let heard = listener.listen(&first, vad.as_ref())?;
+    tracing::info!("speech: {heard:.0} s of audio transcribed");
+    for round in 0..2 {
+        let t = listener.transcript();
+        for track in t.keyword_tracks(lexicon, scoring.duration_s) {
+            all.insert(track);
+        }
+        *scored = scoring.run(all, Some(t.sentences()));
+        if round == 1 {
+            break;
+        }
+        // Whatever the final highlights reach beyond what was heard.
+        let spans: Vec<_> = scored.highlights.iter().map(|h| h.span()).collect();
+        let more = listener.listen(
+            &crate::speech::auto_spans(&[], &spans, settings),
+            vad.as_ref(),
+        )?;
+        if more <= 0.0 {
+            break;
+        }
+        tracing::info!("speech: {more:.0} s more for the final highlights");
+    }
+    Ok(listener.transcript())
 }
 
 /// Read the comment and order exports into per-second tracks.

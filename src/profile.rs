@@ -19,6 +19,9 @@ pub struct Profile {
     pub selection: SelectSettings,
     /// Where the analysis looks closely ([`crate::cascade`]).
     pub cascade: crate::cascade::CascadeSettings,
+    /// The speech stage: where and how to listen, guards against invented text, spoken
+    /// keywords ([`crate::speech::SpeechSettings`]).
+    pub speech: crate::speech::SpeechSettings,
     /// Overrides of the platform presets, `[platforms.douyin] video_bitrate_kbps = 6000`
     /// (`livecut platforms` lists the presets and their fields). Checked when the presets
     /// are built ([`crate::render::presets::Presets::with_overrides`]).

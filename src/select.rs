@@ -72,6 +72,10 @@ pub struct Highlight {
     /// most distinct accounts sent, best first. Absent without a comment export.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub top_comments: Vec<TopComment>,
+    /// What was said during it (the speech stage's transcript); absent when speech was
+    /// not transcribed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<String>,
 }
 
 /// A comment text (as first written; variants that differ only in case, spacing,
@@ -245,7 +249,7 @@ fn fit_between(
     Some((out, Span::new(lo, hi)))
 }
 
-/// Clean boundaries: each end into a pause of speech or onto a shot cut — within
+/// Clean boundaries: each end between transcribed sentences, into a pause of speech or onto a shot cut — within
 /// `snap_s` either way, else up to 2× and 4× that outwards (a sentence that runs on is
 /// better kept whole) — keeping the length in range, the peak inside and the span inside
 /// `free`. The combination with the most snapped ends wins, then the least moved.
@@ -263,7 +267,14 @@ fn snap_span(
         for k in [2.0, 4.0] {
             v.push(bounds.snap_within(t, is_start, k * snap_s, true));
         }
-        v.retain(|(x, _)| free.start_s - 1e-9 <= *x && *x <= free.end_s + 1e-9);
+        if !bounds.sentences.is_empty() {
+            // A clip never cuts a transcribed sentence: its edges at any distance.
+            v.push(bounds.snap_within(t, is_start, max_len, true));
+            v.push(bounds.snap_within(t, is_start, max_len, false));
+        }
+        v.retain(|(x, _)| {
+            free.start_s - 1e-9 <= *x && *x <= free.end_s + 1e-9 && !bounds.inside_sentence(*x)
+        });
         v
     };
     let starts = options(span.start_s, true);

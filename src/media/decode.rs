@@ -43,6 +43,9 @@ pub struct DecodeOptions {
     /// back to system memory for the grey and RGB analysis frames; key-frame-only decoding
     /// still works (non-key packets are dropped before the decoder).
     pub nvdec: Nvdec,
+    /// Sound only: video packets are dropped before any decoder (the speech stage reads
+    /// the audio of short stretches this way).
+    pub audio_only: bool,
 }
 
 /// NVDEC use for the analysis decode.
@@ -69,6 +72,7 @@ impl Default for DecodeOptions {
             skip_loop_filter: false,
             skip_nonref: false,
             nvdec: Nvdec::Off,
+            audio_only: false,
         }
     }
 }
@@ -118,6 +122,40 @@ pub struct DecodeStats {
     pub decoded_until_s: f64,
     /// Set when demuxing stopped on an error rather than at the end of the file.
     pub read_error: Option<String>,
+}
+
+/// The mono 16 kHz samples of `[start_s, end_s)` (seconds from the recording's start),
+/// decoding the sound only. Shorter than asked where the recording ends early.
+pub fn read_audio(info: &MediaInfo, start_s: f64, end_s: f64) -> Result<Vec<f32>, MediaError> {
+    let opts = DecodeOptions {
+        range: Some((start_s.max(0.0), end_s)),
+        audio_only: true,
+        ..DecodeOptions::default()
+    };
+    let (rx, handle) = spawn_decoder(info, opts);
+    let rate = f64::from(AUDIO_RATE);
+    let len = ((end_s - start_s.max(0.0)).max(0.0) * rate).round() as usize;
+    let mut out = vec![0f32; len];
+    let mut filled = 0usize;
+    for ev in rx.iter() {
+        if let DecodeEvent::Audio(block) = ev {
+            // Place each block at its own time (a gap in the stream stays silent).
+            let at = ((block.t - start_s.max(0.0)) * rate).round().max(0.0) as usize;
+            for (i, &x) in block.samples.iter().enumerate() {
+                if let Some(slot) = out.get_mut(at + i) {
+                    *slot = x;
+                    filled = filled.max(at + i + 1);
+                }
+            }
+        }
+    }
+    let joined = handle.join().map_err(|_| MediaError::Undecodable {
+        path: info.path.clone(),
+        detail: "the decode thread panicked".into(),
+    })?;
+    joined?;
+    out.truncate(filled);
+    Ok(out)
 }
 
 /// Start decoding `info.path` on a new thread. Events arrive on the returned channel; the
@@ -246,7 +284,7 @@ impl Decoder {
         Ok(Self {
             range_start,
             range_end,
-            video_done: false,
+            video_done: opts.audio_only,
             audio_done: false,
             path,
             ictx,
@@ -332,6 +370,9 @@ impl Decoder {
                 continue;
             }
             let keep_going = if idx == self.video_index {
+                if self.opts.audio_only {
+                    continue;
+                }
                 if self.opts.keyframes_only && !self.wanted_key_packet(&packet) {
                     continue;
                 }

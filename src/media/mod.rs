@@ -8,7 +8,8 @@ mod ffi;
 mod probe;
 
 pub use decode::{
-    spawn_decoder, AudioBlock, DecodeEvent, DecodeOptions, DecodeStats, GrayFrame, Nvdec, RgbFrame,
+    read_audio, spawn_decoder, AudioBlock, DecodeEvent, DecodeOptions, DecodeStats, GrayFrame,
+    Nvdec, RgbFrame,
 };
 pub use ffi::{buffersrc_add_keep_ref, clear_codec_tag};
 pub use probe::{open_input, probe, AudioInfo, MediaInfo, VideoInfo};

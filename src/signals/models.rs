@@ -18,6 +18,8 @@ pub struct ModelSet {
     pub yamnet: Option<Yamnet>,
     pub faces: Option<FaceDetector>,
     pub ocr: Option<Ocr>,
+    /// The speech recogniser (Whisper), run by the speech stage after the media tracks.
+    pub speech: Option<Box<dyn crate::speech::Recognizer + Send>>,
     /// Longer side of the frames given to the face model, pixels.
     pub face_max_side: u32,
     /// Seconds spent per model (pre/post-processing included) and per cheap track, for

@@ -15,6 +15,58 @@ struct LexiconFile {
     classes: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     sentiment: SentimentWords,
+    /// Spoken keywords (absent: the built-in ones).
+    #[serde(default)]
+    speech: Option<SpeechWords>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpeechWords {
+    classes: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    scored: Vec<String>,
+}
+
+/// Spoken keyword classes (the lexicon's `[speech.classes]`), and the words also scored
+/// against the audio (`[speech] scored`), each with its class.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpeechLexicon {
+    /// (class, patterns); `?` in a pattern stands for any one character.
+    pub classes: Vec<(String, Vec<String>)>,
+    /// (word, class) in the file's order.
+    pub scored: Vec<(String, String)>,
+}
+
+impl SpeechLexicon {
+    fn from_words(w: SpeechWords) -> Result<Self, String> {
+        let classes: Vec<(String, Vec<String>)> = w.classes.into_iter().collect();
+        let scored = w
+            .scored
+            .into_iter()
+            .map(|word| {
+                let class = classes
+                    .iter()
+                    .find(|(_, ps)| {
+                        ps.iter().any(|p| {
+                            crate::speech::keywords::contains(
+                                &crate::speech::keywords::normalise(&word),
+                                &p.split('?')
+                                    .map(crate::speech::keywords::normalise)
+                                    .collect::<Vec<_>>()
+                                    .join("?"),
+                            )
+                        })
+                    })
+                    .map(|(c, _)| c.clone())
+                    .ok_or_else(|| {
+                        format!("[speech] scored word {word:?} matches no [speech.classes] entry")
+                    })?;
+                Ok((word, class))
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Self { classes, scored })
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -33,6 +85,8 @@ pub struct Lexicon {
     words: Vec<Vec<String>>,
     positive: Vec<String>,
     negative: Vec<String>,
+    /// Spoken keywords, for the speech stage.
+    pub speech: SpeechLexicon,
 }
 
 impl Default for Lexicon {
@@ -43,6 +97,7 @@ impl Default for Lexicon {
             words: Vec::new(),
             positive: Vec::new(),
             negative: Vec::new(),
+            speech: SpeechLexicon::default(),
         })
     }
 }
@@ -53,18 +108,39 @@ impl Lexicon {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::parse(&text).map_err(|e| TimelineError::Format {
+        Self::parse(&text).map_err(|(line, message)| TimelineError::Format {
             path: path.to_path_buf(),
-            line: e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() as u64 + 1)
-                .unwrap_or(1),
-            message: format!("not a lexicon file: {}", e.message()),
+            line,
+            message,
         })
     }
 
-    fn parse(text: &str) -> Result<Self, toml::de::Error> {
-        let file: LexiconFile = toml::from_str(text)?;
+    /// Parse a lexicon file; errors are (line, message).
+    fn parse(text: &str) -> Result<Self, (u64, String)> {
+        let file: LexiconFile = toml::from_str(text).map_err(|e| {
+            (
+                e.span()
+                    .map(|s| text[..s.start.min(text.len())].matches('\n').count() as u64 + 1)
+                    .unwrap_or(1),
+                format!("not a lexicon file: {}", e.message()),
+            )
+        })?;
+        let speech = match file.speech {
+            Some(w) => SpeechLexicon::from_words(w),
+            None => match toml::from_str::<LexiconFile>(DEFAULT) {
+                Ok(LexiconFile {
+                    speech: Some(w), ..
+                }) => SpeechLexicon::from_words(w),
+                _ => Ok(SpeechLexicon::default()),
+            },
+        }
+        .map_err(|m| {
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with("scored"))
+                .map_or(1, |i| i as u64 + 1);
+            (line, m)
+        })?;
         let fold_all = |v: Vec<String>| {
             v.into_iter()
                 .map(|w| fold(&w))
@@ -81,6 +157,7 @@ impl Lexicon {
             words,
             positive: fold_all(file.sentiment.positive),
             negative: fold_all(file.sentiment.negative),
+            speech,
         })
     }
 
@@ -143,6 +220,42 @@ mod tests {
         assert!(s < 0.0);
         let (_, s) = lex.classify("好看 爱了");
         assert_eq!(s, 1.0);
+        // Spoken classes, and the scored words each with its class.
+        let sp = &lex.speech;
+        assert!(sp.classes.iter().any(|(c, _)| c == "purchase"));
+        for w in ["上链接", "秒杀", "最后三单"] {
+            assert!(
+                sp.scored.iter().any(|(x, c)| x == w && c == "purchase"),
+                "{w}: {:?}",
+                sp.scored
+            );
+        }
+    }
+
+    #[test]
+    fn a_team_lexicon_without_speech_words_keeps_the_built_in_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("lex.toml");
+        std::fs::write(&p, "[classes]\nlaughter = [\"哈哈\"]\n").unwrap();
+        let lex = Lexicon::load(&p).unwrap();
+        assert_eq!(lex.speech, Lexicon::default().speech);
+        std::fs::write(
+            &p,
+            "[classes]\nx = [\"y\"]\n[speech]\nscored = [\"开抢\"]\n[speech.classes]\nsale = [\"开抢\"]\n",
+        )
+        .unwrap();
+        let lex = Lexicon::load(&p).unwrap();
+        assert_eq!(
+            lex.speech.scored,
+            [("开抢".to_string(), "sale".to_string())]
+        );
+        std::fs::write(
+            &p,
+            "[classes]\nx = [\"y\"]\n[speech]\nscored = [\"开抢\"]\n[speech.classes]\nsale = [\"秒杀\"]\n",
+        )
+        .unwrap();
+        let err = Lexicon::load(&p).unwrap_err().to_string();
+        assert!(err.contains("开抢") && err.contains(":4:"), "{err}");
     }
 
     #[test]

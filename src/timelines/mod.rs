@@ -18,7 +18,7 @@ mod times;
 
 pub use features::{CommentAggregator, OrderAggregator, SpamSpan, TopComments};
 pub use jiff::tz::TimeZone;
-pub use lexicon::Lexicon;
+pub use lexicon::{fold, Lexicon, SpeechLexicon};
 pub use orders::{read_orders, read_orders_from};
 pub use text::TextReader;
 pub use times::parse_instant;

@@ -1,0 +1,163 @@
+use super::*;
+use crate::timelines::Lexicon;
+
+/// A recogniser that is never called: the guards are tested on given results.
+#[derive(Debug)]
+struct Never;
+
+impl Recognizer for Never {
+    fn model(&self) -> String {
+        "fake==0".into()
+    }
+    fn recognize(&mut self, _: &[f32], _: &WindowRequest<'_>) -> Result<WindowResult, ModelError> {
+        Err(ModelError::inference("fake", "not expected to run"))
+    }
+}
+
+fn info() -> MediaInfo {
+    MediaInfo {
+        path: "rec.mp4".into(),
+        size_bytes: 0,
+        container: "mp4".into(),
+        duration_s: 300.0,
+        start_time_s: 0.0,
+        creation_time: None,
+        video: None,
+        audio: None,
+    }
+}
+
+fn seg(a: f64, b: f64, text: &str) -> RawSegment {
+    RawSegment {
+        start_s: a,
+        end_s: b,
+        text: text.into(),
+        avg_logprob: -0.3,
+    }
+}
+
+fn result(segments: Vec<RawSegment>) -> WindowResult {
+    WindowResult {
+        language: "zh".into(),
+        language_prob: 0.9,
+        no_speech_prob: 0.05,
+        avg_logprob: -0.4,
+        compression_ratio: 1.3,
+        segments,
+        keyword_logprob: vec![-5.0; 6],
+    }
+}
+
+fn vad(talking: &[(f64, f64)], secs: f64) -> Track {
+    let mut t = Track::new("speech", "probability", "");
+    let mut x = 0.016;
+    while x < secs {
+        let p = if talking.iter().any(|(a, b)| (*a..*b).contains(&x)) {
+            0.9
+        } else {
+            0.02
+        };
+        t.push(x, p);
+        x += 0.032;
+    }
+    t
+}
+
+#[test]
+fn guards_drop_silence_loops_repeats_and_text_the_vad_did_not_hear() {
+    let (info, settings, lexicon) = (info(), SpeechSettings::default(), Lexicon::default());
+    let mut never = Never;
+    let mut l = Listener::new(&mut never, &info, &settings, &lexicon.speech);
+    let v = vad(&[(100.0, 110.0)], 300.0);
+    // Kept: speech the VAD heard; a repeat of it and a segment over silence are dropped.
+    l.accept(
+        &Span::new(100.0, 130.0),
+        result(vec![
+            seg(0.0, 4.0, "家人们，秒杀开始了！"),
+            seg(4.0, 8.0, "家人们，秒杀开始了！"),
+            seg(15.0, 25.0, "谢谢观看"),
+        ]),
+        Some(&v),
+    );
+    // A no-speech window and a repetition loop keep nothing.
+    l.accept(
+        &Span::new(200.0, 230.0),
+        WindowResult {
+            no_speech_prob: 0.9,
+            avg_logprob: -1.5,
+            ..result(vec![seg(0.0, 30.0, "字幕由Amara.org社区提供")])
+        },
+        None,
+    );
+    l.accept(
+        &Span::new(240.0, 270.0),
+        WindowResult {
+            compression_ratio: 3.1,
+            ..result(vec![seg(0.0, 30.0, "好好好好好好好好好好好好好好好好")])
+        },
+        None,
+    );
+    l.transcript.transcribed = vec![[100.0, 130.0], [200.0, 270.0]];
+    let t = l.transcript();
+    assert_eq!(t.segments.len(), 1, "{:?}", t.segments);
+    assert_eq!(t.segments[0].text, "家人们，秒杀开始了！");
+    assert_eq!((t.segments[0].start_s, t.segments[0].end_s), (100.0, 104.0));
+    assert_eq!(t.language, "zh");
+    let dropped: Vec<&String> = t.windows.iter().flat_map(|w| &w.dropped).collect();
+    assert_eq!(dropped.len(), 4, "{dropped:?}");
+    assert!(dropped.iter().any(|d| d.contains("no speech")));
+    assert!(dropped.iter().any(|d| d.contains("repetition loop")));
+    assert!(dropped.iter().any(|d| d.contains("repeats the previous")));
+    assert!(dropped.iter().any(|d| d.contains("VAD hears no speech")));
+    // The transcript's keywords: 秒杀 said at 100-104 s.
+    assert!(t
+        .keywords
+        .iter()
+        .any(|k| k.word == "秒杀" && k.class == "purchase" && k.source == HitSource::Transcript));
+    let tracks = t.keyword_tracks(&lexicon.speech, 300.0);
+    let purchase = tracks
+        .iter()
+        .find(|x| x.name == "speech_kw_purchase")
+        .expect("purchase track");
+    assert!(purchase
+        .times_s
+        .iter()
+        .zip(&purchase.values)
+        .any(|(&x, &v)| (100.0..104.0).contains(&x) && v >= 1.0));
+}
+
+#[test]
+fn text_in_a_span_joins_its_sentences() {
+    let t = Transcript {
+        segments: vec![
+            Segment {
+                start_s: 10.0,
+                end_s: 12.0,
+                text: "Front, center.".into(),
+                lang: "en".into(),
+                confidence: 0.9,
+            },
+            Segment {
+                start_s: 20.0,
+                end_s: 22.0,
+                text: "Rear, left.".into(),
+                lang: "en".into(),
+                confidence: 0.9,
+            },
+        ],
+        ..Transcript::default()
+    };
+    assert_eq!(
+        t.text_in(&Span::new(9.0, 30.0)),
+        "Front, center. Rear, left."
+    );
+    assert_eq!(t.text_in(&Span::new(11.5, 30.0)), "Rear, left.");
+}
+
+#[test]
+fn auto_spans_cover_candidates_and_highlights_with_margins() {
+    let s = SpeechSettings::default();
+    let spans = auto_spans(&[100.0], &[Span::new(200.0, 240.0)], &s);
+    assert_eq!(spans[0], Span::new(80.0, 120.0));
+    assert_eq!(spans[1], Span::new(195.0, 245.0));
+}
