@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what livecut needs on Debian 12: FFmpeg 5.1 development libraries and CLIs,
-# clang (bindgen), pkg-config, espeak-ng/sox/CJK fonts (demo and test media), Chromium and
-# chromium-driver (the preview page test), and ONNX
+# clang (bindgen), pkg-config, espeak-ng/sox/CJK fonts/alsa-utils' voice recordings (demo
+# and test media), Chromium and chromium-driver (the preview page test), and ONNX
 # Runtime's shared library from its PyPI wheel (pinned version + sha256) into .local/.
 # Idempotent: does nothing that is already done.
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(ffmpeg libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libswresample-dev libavfilter-dev libavdevice-dev pkg-config clang libclang-dev
-  espeak-ng sox fonts-noto-cjk python3-pip time chromium chromium-driver)
+  espeak-ng sox fonts-noto-cjk alsa-utils python3-pip time chromium chromium-driver)
 
 ORT_VERSION=1.32.0
 ORT_WHEEL=onnxruntime-${ORT_VERSION}-cp311-cp311-manylinux_2_28_x86_64.whl
