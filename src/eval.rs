@@ -170,6 +170,11 @@ pub struct Scores {
     pub type_correct: usize,
     pub boundaries: usize,
     pub boundaries_in_speech: usize,
+    /// Boundaries checked against a transcript, and those inside a transcribed sentence.
+    #[serde(default)]
+    pub sentence_boundaries: usize,
+    #[serde(default)]
+    pub boundaries_in_sentence: usize,
     /// (moment kind, moments, matched).
     pub by_kind: Vec<(String, usize, usize)>,
 }
@@ -205,6 +210,8 @@ impl Scores {
         self.type_correct += o.type_correct;
         self.boundaries += o.boundaries;
         self.boundaries_in_speech += o.boundaries_in_speech;
+        self.sentence_boundaries += o.sentence_boundaries;
+        self.boundaries_in_sentence += o.boundaries_in_sentence;
         for (kind, n, m) in &o.by_kind {
             match self.by_kind.iter_mut().find(|(k, _, _)| k == kind) {
                 Some(e) => {
@@ -272,6 +279,11 @@ pub fn score(picks: &[Pick], truth: &Truth, speech: Option<&Boundaries>) -> Scor
             s.boundaries += 2;
             s.boundaries_in_speech +=
                 usize::from(b.inside_speech(p.start_s)) + usize::from(b.inside_speech(p.end_s));
+            if !b.sentences.is_empty() {
+                s.sentence_boundaries += 2;
+                s.boundaries_in_sentence += usize::from(b.inside_sentence(p.start_s))
+                    + usize::from(b.inside_sentence(p.end_s));
+            }
         }
     }
     for (i, m) in truth.moments.iter().enumerate() {
@@ -419,8 +431,8 @@ impl EvalReport {
             ));
         }
         out.push_str(&format!(
-            "\n| system (K = {k}) | recall@K | precision@K | decoy hits | mean IoU | type accuracy | boundaries inside speech |\n\
-             |---|---|---|---|---|---|---|\n"
+            "\n| system (K = {k}) | recall@K | precision@K | decoy hits | mean IoU | type accuracy | boundaries inside speech | inside a transcribed sentence |\n\
+             |---|---|---|---|---|---|---|---|\n"
         ));
         for (name, s) in [("livecut", &self.livecut), ("baseline", &self.baseline)] {
             let typed = if s.typed > 0 {
@@ -433,8 +445,13 @@ impl EvalReport {
             } else {
                 "–".into()
             };
+            let sentence = if s.sentence_boundaries > 0 {
+                format!("{} of {}", s.boundaries_in_sentence, s.sentence_boundaries)
+            } else {
+                "–".into()
+            };
             out.push_str(&format!(
-                "| {name} | {:.2} ({}/{}) | {:.2} ({}/{}) | {} | {:.2} | {typed} | {speech} |\n",
+                "| {name} | {:.2} ({}/{}) | {:.2} ({}/{}) | {} | {:.2} | {typed} | {speech} | {sentence} |\n",
                 s.recall(),
                 s.matched,
                 s.moments,
@@ -497,7 +514,14 @@ pub fn run(
                     all.tracks.extend(sig.media.tracks);
                     all.tracks.extend(sig.timelines.tracks);
                 }
-                let bounds = Boundaries::from_signals(&all);
+                let mut bounds = Boundaries::from_signals(&all);
+                let transcript = analysis.dir.join(crate::speech::TRANSCRIPT_FILE);
+                if let Some(t) = std::fs::read(&transcript)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<crate::speech::Transcript>(&b).ok())
+                {
+                    bounds.sentences = t.sentences();
+                }
                 let speech = bounds.have_speech.then_some(&bounds);
                 result.livecut_picks = analysis
                     .highlights

@@ -450,6 +450,7 @@ pub fn analyze_with_models(
         manifest: None,
         signals: Some(&signals_file),
         curve: Some(&curve_file),
+        transcript: transcript.as_ref(),
     })?;
     stage("report", report_started);
     signals_file.stage_seconds = stage_seconds;
@@ -882,12 +883,16 @@ pub fn cut(
     };
     report::write_json(&dir.join(report::MANIFEST_FILE), &manifest)?;
     let curve = report::read_curve(&dir.join(report::CURVE_FILE));
+    let transcript = std::fs::read(dir.join(crate::speech::TRANSCRIPT_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<crate::speech::Transcript>(&b).ok());
     report::write_preview(&report::Preview {
         dir: &dir,
         highlights: &file,
         manifest: Some(&manifest),
         signals: signals_file.as_ref(),
         curve: curve.as_ref(),
+        transcript: transcript.as_ref(),
     })?;
     Ok(manifest)
 }

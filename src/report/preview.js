@@ -61,7 +61,7 @@
   });
   document.querySelectorAll("button.seek").forEach(function (b) {
     b.addEventListener("click", function () {
-      playSource(Number(b.dataset.start), null, "anomaly");
+      playSource(Number(b.dataset.start), null, b.dataset.what || "anomaly");
     });
   });
 

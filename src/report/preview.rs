@@ -46,6 +46,8 @@ pub struct Preview<'a> {
     pub signals: Option<&'a SignalsFile>,
     /// The fused curve (`None`: the page goes without the stacked curve).
     pub curve: Option<&'a CurveFile>,
+    /// What was said (`None`: speech was not transcribed).
+    pub transcript: Option<&'a crate::speech::Transcript>,
 }
 
 /// A track on a chart: track name, legend label, on the right-hand axis.
@@ -200,6 +202,7 @@ pub fn render_preview(p: &Preview<'_>) -> Result<String, ReportError> {
                     pct => format!("{:.1}", 100.0 * (r.contribution / max_reason).clamp(0.0, 1.0)),
                 }).collect::<Vec<_>>(),
                 top_comments => Value::from(minijinja::value::Serde(&hl.top_comments)),
+                transcript => hl.transcript.clone().filter(|t| !t.is_empty()),
                 cover => cover.map(|c| href(p.dir, c)),
                 clips => clips.iter().map(|c| context! {
                     platform => c.platform.clone(),
@@ -237,6 +240,45 @@ pub fn render_preview(p: &Preview<'_>) -> Result<String, ReportError> {
             )
         })
         .collect();
+    let transcript_rows: Vec<_> = p
+        .transcript
+        .map(|t| {
+            t.segments
+                .iter()
+                .map(|s| {
+                    let inside = h
+                        .highlights
+                        .iter()
+                        .find(|hl| hl.start_s <= s.start_s && s.start_s < hl.end_s)
+                        .map(|hl| hl.rank);
+                    context! {
+                        start_s => format!("{:.3}", s.start_s),
+                        start => hms(s.start_s),
+                        end => hms(s.end_s),
+                        text => s.text.clone(),
+                        lang => s.lang.clone(),
+                        confidence => format!("{:.2}", s.confidence),
+                        rank => inside,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let transcript_summary = p.transcript.map(|t| {
+        let heard: f64 = t.heard().iter().map(|s| s.duration()).sum();
+        format!(
+            "{} · language {} · {} sentences · {:.0} s of {:.0} s listened to",
+            t.model.split("==").next().unwrap_or_default(),
+            if t.language.is_empty() {
+                "–"
+            } else {
+                &t.language
+            },
+            t.segments.len(),
+            heard,
+            h.source.duration_s
+        )
+    });
     let uplot_css = Value::from_safe_string(UPLOT_CSS.to_string());
     let page_css = Value::from_safe_string(PAGE_CSS.to_string());
     let csp = format!(
@@ -272,6 +314,8 @@ pub fn render_preview(p: &Preview<'_>) -> Result<String, ReportError> {
         has_clips => p.manifest.is_some(),
         highlights => items,
         anomalies => anomaly_rows,
+        transcript_rows,
+        transcript_summary,
     })?;
     Ok(html)
 }

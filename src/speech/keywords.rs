@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::signals::Track;
-use crate::time::Span;
 use crate::timelines::SpeechLexicon;
 
 /// Prefix of the per-class tracks.
@@ -104,14 +103,9 @@ pub fn prices_in(text: &str) -> Vec<String> {
 }
 
 /// Per-second tracks, one per class of the lexicon, over `[0, duration_s)`: the sum of the
-/// strengths of the hits said in each second (a hit counts over its segment or window).
-/// `heard` are the transcribed stretches: outside them the tracks hold no sample.
-pub fn tracks(
-    hits: &[KeywordHit],
-    lexicon: &SpeechLexicon,
-    heard: &[Span],
-    duration_s: f64,
-) -> Vec<Track> {
+/// strengths of the hits said in each second (a hit counts over its segment or window),
+/// 0 where nothing was heard.
+pub fn tracks(hits: &[KeywordHit], lexicon: &SpeechLexicon, duration_s: f64) -> Vec<Track> {
     let n = duration_s.ceil().max(0.0) as usize;
     lexicon
         .classes
@@ -131,10 +125,7 @@ pub fn tracks(
                 &format!("spoken '{class}' keywords per second (transcript and audio scoring)"),
             );
             for (i, v) in per_s.iter().enumerate() {
-                let mid = i as f64 + 0.5;
-                if heard.iter().any(|s| s.contains(mid)) {
-                    t.push(mid, v.min(3.0));
-                }
+                t.push(i as f64 + 0.5, v.min(3.0));
             }
             t
         })
@@ -146,8 +137,9 @@ pub fn tracks(
 pub struct WindowScores {
     pub start_s: f64,
     pub end_s: f64,
-    /// Mean log-probability of each `scored` word (same order as the lexicon's list).
-    pub logprob: Vec<f32>,
+    /// Mean log-probability of each `scored` word (same order as the lexicon's list);
+    /// `None` where it was not scored (a Chinese word in speech of another language).
+    pub logprob: Vec<Option<f32>>,
 }
 
 /// Audio hits: a word whose forced score in a window stands `margin` nats above its
@@ -163,7 +155,7 @@ pub fn audio_hits(
     for (k, (word, class)) in lexicon.scored.iter().enumerate() {
         let mut all: Vec<f32> = scores
             .iter()
-            .filter_map(|w| w.logprob.get(k).copied())
+            .filter_map(|w| w.logprob.get(k).copied().flatten())
             .filter(|x| x.is_finite())
             .collect();
         if all.is_empty() {
@@ -176,7 +168,7 @@ pub fn audio_hits(
             floor - margin
         };
         for w in scores {
-            let Some(&lp) = w.logprob.get(k) else {
+            let Some(lp) = w.logprob.get(k).copied().flatten() else {
                 continue;
             };
             let above = lp - typical;
@@ -241,7 +233,7 @@ mod tests {
         let w = |s: f64, a: f32, b: f32| WindowScores {
             start_s: s,
             end_s: s + 30.0,
-            logprob: vec![a, b],
+            logprob: vec![Some(a), Some(b)],
         };
         let scores = [
             w(0.0, -5.0, -5.2),
@@ -256,7 +248,7 @@ mod tests {
     }
 
     #[test]
-    fn tracks_count_hits_per_second_only_where_heard() {
+    fn tracks_count_hits_per_second() {
         let lex = lexicon();
         let hits = vec![KeywordHit {
             class: "purchase".into(),
@@ -266,9 +258,9 @@ mod tests {
             source: HitSource::Transcript,
             strength: 1.0,
         }];
-        let t = tracks(&hits, &lex, &[Span::new(5.0, 20.0)], 60.0);
+        let t = tracks(&hits, &lex, 60.0);
         assert_eq!(t[0].name, "speech_kw_purchase");
-        assert_eq!(t[0].len(), 15);
+        assert_eq!(t[0].len(), 60);
         let at = |x: f64| {
             t[0].times_s
                 .iter()
@@ -277,7 +269,7 @@ mod tests {
         };
         assert_eq!(at(11.5), Some(1.0));
         assert_eq!(at(9.5), Some(0.0));
-        assert_eq!(at(30.5), None);
+        assert_eq!(at(30.5), Some(0.0));
         assert!(t[1].values.iter().all(|&v| v == 0.0));
     }
 }

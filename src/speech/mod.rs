@@ -277,9 +277,9 @@ impl Transcript {
             .collect()
     }
 
-    /// Per-second `speech_kw_<class>` tracks (inside the transcribed stretches).
+    /// Per-second `speech_kw_<class>` tracks.
     pub fn keyword_tracks(&self, lexicon: &SpeechLexicon, duration_s: f64) -> Vec<Track> {
-        keywords::tracks(&self.keywords, lexicon, &self.heard(), duration_s)
+        keywords::tracks(&self.keywords, lexicon, duration_s)
     }
 }
 
@@ -440,7 +440,11 @@ impl<'a> Listener<'a> {
                 self.transcript.keyword_scores.push(WindowScores {
                     start_s: w.start_s,
                     end_s: w.end_s,
-                    logprob: r.keyword_logprob.iter().map(|x| round3f(*x)).collect(),
+                    logprob: r
+                        .keyword_logprob
+                        .iter()
+                        .map(|x| x.is_finite().then(|| round3f(*x)))
+                        .collect(),
                 });
             }
         }

@@ -213,6 +213,11 @@ pub struct Session {
 }
 
 pub fn session(seed: u32, duration_s: u32, events: &str) -> Session {
+    session_with(seed, duration_s, events, &[])
+}
+
+/// [`session`] with more generator flags (e.g. `--host-voice cmn-latn-pinyin`).
+pub fn session_with(seed: u32, duration_s: u32, events: &str, extra: &[&str]) -> Session {
     let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
     for script in ["fixtures/make_session.py", "fixtures/make_demo.py"] {
         let bytes = std::fs::read(root().join(script)).expect("generator script");
@@ -222,6 +227,9 @@ pub fn session(seed: u32, duration_s: u32, events: &str) -> Session {
         &mut hasher,
         format!("{seed}|{duration_s}|{events}").as_bytes(),
     );
+    if !extra.is_empty() {
+        sha2::Digest::update(&mut hasher, extra.join(" ").as_bytes());
+    }
     let key = &livecut::fsutil::hex(&sha2::Digest::finalize(hasher))[..12];
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("livecut-fixtures")
@@ -238,6 +246,7 @@ pub fn session(seed: u32, duration_s: u32, events: &str) -> Session {
         if !events.is_empty() {
             cmd.args(["--events", events]);
         }
+        cmd.args(extra);
         let status = cmd.status().expect("python3");
         assert!(status.success(), "make_session.py failed");
     }
