@@ -39,6 +39,16 @@ pub enum BatchError {
     },
     #[error("--shard {0}: expected I/N with 0 <= I < N, e.g. 0/3")]
     Shard(String),
+    /// Writing the batch summary failed (not a usage error).
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+}
+
+impl BatchError {
+    /// Whether the command line or its inputs are at fault (exit code 2).
+    pub fn is_usage(&self) -> bool {
+        !matches!(self, Self::Report(_))
+    }
 }
 
 /// One recording of the batch and its exports.
@@ -389,7 +399,7 @@ pub fn run(
     recordings: &[Recording],
     settings: &BatchSettings,
     events: &(dyn Fn(BatchEvent<'_>) + Sync),
-) -> Result<BatchReport, crate::Error> {
+) -> Result<BatchReport, BatchError> {
     let started = Instant::now();
     let out_dir = settings.analyze.out_dir.clone();
     std::fs::create_dir_all(&out_dir).map_err(|e| BatchError::Input {
@@ -412,7 +422,10 @@ pub fn run(
             scope.spawn(|| {
                 // Models load once per worker, on its first recording.
                 let mut models: Option<
-                    crate::Result<(crate::signals::ModelSet, pipeline::ModelsUsed)>,
+                    Result<
+                        (crate::signals::ModelSet, pipeline::ModelsUsed),
+                        pipeline::PipelineError,
+                    >,
                 > = None;
                 loop {
                     let index = {
@@ -473,7 +486,9 @@ fn process(
     index: usize,
     settings: &BatchSettings,
     settings_hash: &str,
-    models: &mut Option<crate::Result<(crate::signals::ModelSet, pipeline::ModelsUsed)>>,
+    models: &mut Option<
+        Result<(crate::signals::ModelSet, pipeline::ModelsUsed), pipeline::PipelineError>,
+    >,
     events: &(dyn Fn(BatchEvent<'_>) + Sync),
 ) -> RecordingResult {
     let started = Instant::now();
@@ -521,12 +536,12 @@ fn process(
     crate::fsutil::remove_stale_parts(&dir.join("clips"));
 
     let step = |p: Progress<'_>| events(BatchEvent::Step { index, progress: p });
-    let outcome = (|| -> crate::Result<(usize, usize)> {
+    let outcome = (|| -> Result<(usize, usize), pipeline::PipelineError> {
         let (set, used) =
             match models.get_or_insert_with(|| pipeline::load_models(&settings.analyze.models)) {
                 Ok(m) => (&mut m.0, &m.1),
                 Err(e) => {
-                    return Err(crate::Error::Input {
+                    return Err(pipeline::PipelineError::Input {
                         path: rec.path.clone(),
                         message: format!("models: {e}"),
                     })

@@ -97,7 +97,7 @@ pub struct PlatformsArgs {
 
 impl PlatformsArgs {
     /// The built-in presets with the profile's overrides applied.
-    pub fn presets(&self) -> Result<crate::render::presets::Presets, crate::Error> {
+    pub fn presets(&self) -> Result<crate::render::presets::Presets, CliError> {
         let presets = crate::render::presets::Presets::builtin();
         match &self.profile {
             Some(path) => Ok(presets.with_overrides(&Profile::load(path)?.platforms)?),
@@ -138,7 +138,7 @@ pub struct TimelinesArgs {
 }
 
 impl TimelinesArgs {
-    pub fn to_context(&self) -> Result<(ReadContext, Lexicon), crate::Error> {
+    pub fn to_context(&self) -> Result<(ReadContext, Lexicon), CliError> {
         if !(self.duration > 0.0 && self.duration.is_finite()) {
             return Err(
                 UsageError("--duration must be a positive number of seconds".into()).into(),
@@ -367,7 +367,7 @@ impl RenderFlags {
         &self,
         device: Device,
         profile: Option<&std::path::Path>,
-    ) -> Result<crate::pipeline::CutSettings, crate::Error> {
+    ) -> Result<crate::pipeline::CutSettings, CliError> {
         use crate::render::presets::{Framing, Presets};
         let profile = match profile {
             Some(path) => Profile::load(path)?,
@@ -416,7 +416,7 @@ pub struct ExportArgs {
 
 impl ExportArgs {
     /// The validated recording start, zone and lexicon.
-    fn settle(&self) -> Result<(Option<Timestamp>, TimeZone, Lexicon), crate::Error> {
+    fn settle(&self) -> Result<(Option<Timestamp>, TimeZone, Lexicon), CliError> {
         let lexicon = match &self.lexicon {
             Some(path) => Lexicon::load(path)?,
             None => Lexicon::default(),
@@ -434,9 +434,30 @@ impl ExportArgs {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Why the flags could not become settings.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    #[error(transparent)]
+    Profile(#[from] crate::profile::ProfileError),
+    #[error(transparent)]
+    Preset(#[from] crate::render::presets::PresetError),
+    /// The lexicon file (missing or malformed: exit code 1, like any input file).
+    #[error(transparent)]
+    Lexicon(#[from] crate::timelines::TimelineError),
+}
+
+impl CliError {
+    /// Whether the command line itself is at fault (exit code 2).
+    pub fn is_usage(&self) -> bool {
+        !matches!(self, Self::Lexicon(_))
+    }
+}
+
 impl AnalyzeArgs {
     /// Validate the flags into pipeline options.
-    pub fn to_options(&self) -> Result<AnalyzeOptions, crate::Error> {
+    pub fn to_options(&self) -> Result<AnalyzeOptions, CliError> {
         self.settings
             .to_options(self.comments.clone(), self.orders.clone(), self.out.clone())
     }
@@ -449,7 +470,7 @@ impl AnalysisFlags {
         comments: Option<PathBuf>,
         orders: Option<PathBuf>,
         out_dir: PathBuf,
-    ) -> Result<AnalyzeOptions, crate::Error> {
+    ) -> Result<AnalyzeOptions, CliError> {
         let (start, tz, lexicon) = self.exports.settle()?;
         if !(self.face_fps > 0.0 && self.face_fps <= 30.0) {
             return Err(UsageError("--face-fps must be in (0, 30]".into()).into());

@@ -2,8 +2,10 @@
 //!
 //! One module per pipeline stage; follow a recording through [`pipeline::analyze`] and
 //! [`pipeline::cut`]:
-//! `media` (decode) → `signals` (tracks) + `timelines` (comments, orders) → `fuse` →
-//! `select` → `cut` → `report`.
+//! `media` (decode) → `signals` (tracks) + `timelines` (comments, orders) → `cascade` →
+//! `fuse` → `select` → `speech` (what the host says) → `classify` → `cut`/`render` →
+//! `report`. Each domain has its own error enum; [`pipeline::PipelineError`] gathers the
+//! stages' errors and the binary maps them to exit codes.
 
 pub mod batch;
 pub mod boundaries;
@@ -11,7 +13,6 @@ pub mod cascade;
 pub mod classify;
 pub mod cli;
 pub mod cut;
-pub mod error;
 pub mod eval;
 pub mod fsutil;
 pub mod fuse;
@@ -26,5 +27,3 @@ pub mod signals;
 pub mod speech;
 pub mod time;
 pub mod timelines;
-
-pub use error::{Error, Result};

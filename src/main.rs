@@ -25,16 +25,12 @@ fn main() -> ExitCode {
 
 fn is_usage(e: &anyhow::Error) -> bool {
     e.is::<UsageError>()
-        || e.is::<livecut::batch::BatchError>()
-        || matches!(
-            e.downcast_ref::<livecut::Error>(),
-            Some(
-                livecut::Error::Usage(_)
-                    | livecut::Error::Profile(_)
-                    | livecut::Error::Preset(_)
-                    | livecut::Error::Batch(_)
-            )
-        )
+        || e.is::<livecut::profile::ProfileError>()
+        || e.is::<livecut::render::presets::PresetError>()
+        || e.downcast_ref::<livecut::batch::BatchError>()
+            .is_some_and(|b| b.is_usage())
+        || e.downcast_ref::<livecut::cli::CliError>()
+            .is_some_and(|c| c.is_usage())
 }
 
 fn init_logging(cli: &Cli) {

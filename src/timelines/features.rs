@@ -478,12 +478,16 @@ impl TopComments {
         if !matches!(c.kind, CommentKind::Comment | CommentKind::SuperChat) {
             return;
         }
-        let text = c.text.trim();
+        self.push_text(c.t, hash(&c.user), &c.text);
+    }
+
+    fn push_text(&mut self, t: f64, user: u64, text: &str) {
+        let text = text.trim();
         if text.is_empty() {
             return;
         }
         for (w, groups) in self.windows.iter().zip(self.groups.iter_mut()) {
-            if !w.contains(c.t) {
+            if !w.contains(t) {
                 continue;
             }
             let mut key = normalise(text);
@@ -495,7 +499,7 @@ impl TopComments {
                 users: Default::default(),
                 count: 0,
             });
-            g.users.insert(hash(&c.user));
+            g.users.insert(user);
             g.count += 1;
         }
     }
@@ -522,6 +526,55 @@ impl TopComments {
                 all
             })
             .collect()
+    }
+}
+
+/// The text comments of an export kept compactly while it is read (time, account hash,
+/// interned text), so the comments of each highlight can be gathered after the analysis
+/// without reading the export a second time.
+#[derive(Debug, Default)]
+pub struct CommentLog {
+    rows: Vec<(f64, u64, u32)>,
+    texts: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl CommentLog {
+    pub fn push(&mut self, c: &Comment) {
+        if !matches!(c.kind, CommentKind::Comment | CommentKind::SuperChat) {
+            return;
+        }
+        let text = c.text.trim();
+        if text.is_empty() {
+            return;
+        }
+        let id = match self.index.get(text) {
+            Some(&id) => id,
+            None => {
+                let id = self.texts.len() as u32;
+                self.texts.push(text.to_string());
+                self.index.insert(text.to_string(), id);
+                id
+            }
+        };
+        self.rows.push((c.t, hash(&c.user), id));
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Per window, at most `top` texts (as [`TopComments`]).
+    pub fn top(&self, windows: Vec<Span>, top: usize) -> Vec<Vec<TopComment>> {
+        let mut t = TopComments::new(windows);
+        for &(at, user, id) in &self.rows {
+            t.push_text(at, user, &self.texts[id as usize]);
+        }
+        t.finish(top)
     }
 }
 

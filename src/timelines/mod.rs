@@ -16,7 +16,7 @@ mod orders;
 mod text;
 mod times;
 
-pub use features::{CommentAggregator, OrderAggregator, SpamSpan, TopComments};
+pub use features::{CommentAggregator, CommentLog, OrderAggregator, SpamSpan, TopComments};
 pub use jiff::tz::TimeZone;
 pub use lexicon::{fold, Lexicon, SpeechLexicon};
 pub use orders::{read_orders, read_orders_from};

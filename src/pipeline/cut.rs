@@ -1,0 +1,150 @@
+//! The cut stage: clips of the best highlights of an earlier analysis for each platform,
+//! editor timelines, `manifest.json`, and the preview again with the clips.
+
+use std::path::{Path, PathBuf};
+
+use super::{PipelineError, Progress, ProgressSink};
+use crate::media::{self, MediaInfo};
+use crate::report::{self, Manifest, ManifestClip};
+
+/// What `cut` renders: the best `top` highlights, for each of `platforms`.
+#[derive(Debug, Clone)]
+pub struct CutSettings {
+    pub top: Option<usize>,
+    pub platforms: Vec<crate::render::presets::Preset>,
+    pub render: crate::render::RenderOptions,
+}
+
+impl Default for CutSettings {
+    fn default() -> Self {
+        Self {
+            top: None,
+            platforms: crate::render::presets::Presets::builtin()
+                .get("source")
+                .cloned()
+                .into_iter()
+                .collect(),
+            render: Default::default(),
+        }
+    }
+}
+
+/// Cut clips for the best highlights of an earlier analysis, for every platform asked
+/// for; writes `manifest.json` and `preview.html` beside `highlights.json`.
+pub fn cut(
+    highlights_path: &Path,
+    settings: &CutSettings,
+    progress: ProgressSink<'_>,
+) -> Result<Manifest, PipelineError> {
+    let file = report::read_highlights(highlights_path)?;
+    let dir = highlights_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let info = media::probe(&file.source.path)?;
+    // Times in highlights.json are relative to the first presentation time recorded then.
+    let info = MediaInfo {
+        start_time_s: file.source.start_time_s,
+        creation_time: file.source.creation_time,
+        ..info
+    };
+    // The host's face track (for 9:16 reframing), from the analysis' signal tracks.
+    let signals_file = report::read_signals(&dir.join(report::SIGNALS_FILE));
+    let faces = signals_file
+        .as_ref()
+        .map(|s| crate::render::reframe::observations_from_tracks(&s.media.tracks))
+        .unwrap_or_default();
+    let platforms: Vec<&crate::render::presets::Preset> = settings.platforms.iter().collect();
+    let needs_encoder = platforms
+        .iter()
+        .any(|p| p.mode == crate::render::presets::Mode::Encode);
+    let engine = if needs_encoder {
+        let (engine, why) = crate::render::choose_engine(settings.render.device)?;
+        tracing::info!("encoder: {why}");
+        engine
+    } else {
+        crate::render::encode::Engine::Cpu
+    };
+    let clips_dir = dir.join("clips");
+    crate::fsutil::remove_stale_parts(&clips_dir);
+    let n = settings
+        .top
+        .unwrap_or(usize::MAX)
+        .min(file.highlights.len());
+    let mut clips = Vec::new();
+    for h in &file.highlights[..n] {
+        progress(Progress::Stage("cut"));
+        let title = crate::classify::suggested_title(h);
+        let req = crate::render::ClipRequest {
+            rank: h.rank,
+            span: h.span(),
+            peak_s: h.peak_s,
+            title: Some(&title),
+            faces: &faces,
+        };
+        let rendered = crate::render::render_highlight(
+            &info,
+            &req,
+            &platforms,
+            &settings.render,
+            engine,
+            &clips_dir,
+        )?;
+        for clip in &rendered {
+            tracing::info!(
+                "clip #{} {}: {:.2}–{:.2} s → {}",
+                h.rank,
+                clip.platform,
+                clip.span.start_s,
+                clip.span.end_s,
+                clip.path.display()
+            );
+            clips.push(ManifestClip::new(h, clip, &title, &dir));
+        }
+    }
+    // Editor timelines of the same highlights, referring to the recording itself.
+    let source = std::fs::canonicalize(&file.source.path).unwrap_or_else(|_| {
+        std::env::current_dir()
+            .map(|d| d.join(&file.source.path))
+            .unwrap_or_else(|_| file.source.path.clone())
+    });
+    let edits = report::nle::edits(&file, n);
+    let timelines = report::nle::build(&source, &info, &edits);
+    let paths = report::nle::TimelinePaths::default();
+    for (name, text) in [
+        (&paths.otio, &timelines.otio),
+        (&paths.fcpxml, &timelines.fcpxml),
+        (&paths.edl, &timelines.edl),
+    ] {
+        let path = dir.join(name);
+        crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(|source| {
+            PipelineError::Report(report::ReportError::Io {
+                path: path.clone(),
+                source,
+            })
+        })?;
+    }
+    let manifest = Manifest {
+        schema_version: report::SCHEMA_VERSION,
+        generator: report::generator(),
+        source: file.source.clone(),
+        highlights_file: PathBuf::from(report::HIGHLIGHTS_FILE),
+        clips,
+        timelines: Some(paths),
+    };
+    report::write_json(&dir.join(report::MANIFEST_FILE), &manifest)?;
+    let curve = report::read_curve(&dir.join(report::CURVE_FILE));
+    let transcript = std::fs::read(dir.join(crate::speech::TRANSCRIPT_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<crate::speech::Transcript>(&b).ok());
+    report::write_preview(&report::Preview {
+        dir: &dir,
+        highlights: &file,
+        manifest: Some(&manifest),
+        signals: signals_file.as_ref(),
+        curve: curve.as_ref(),
+        transcript: transcript.as_ref(),
+    })?;
+    Ok(manifest)
+}

@@ -1,0 +1,533 @@
+//! One recording from input files to highlights, clips and manifest, as a list of stages.
+//!
+//! `analyze` ([`analyze_with_models`]):
+//! 1. **probe** the recording (duration, streams, start);
+//! 2. **timelines**: read the comment and order exports once into per-second tracks (the
+//!    text comments are kept compactly for the highlights' top comments);
+//! 3. **media** ([`media`]): the signal tracks — survey → candidates → detail (the cascade),
+//!    or one full pass, or the cache;
+//! 4. **score** ([`score`]): derive flags, fuse, select;
+//! 5. **speech** ([`score::listen`]): transcribe around the candidates and the highlights,
+//!    spoken-keyword tracks, and score again with sentence boundaries;
+//! 6. **classify**: type, tags, transcript and top comments per highlight;
+//! 7. **report**: `highlights.json`, `signals.json`, `curve.json`, `transcript.json`,
+//!    `preview.html` (without clips).
+//!
+//! `cut` ([`cut`]): `highlights.json` → clips + `manifest.json` + `preview.html`. `run`
+//! does both. Each stage owns its types and errors; [`PipelineError`] gathers them.
+
+mod cut;
+mod media;
+mod score;
+
+pub use cut::{cut, CutSettings};
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use jiff::{tz::TimeZone, Timestamp};
+
+use crate::cascade::{self, CascadeSettings};
+use crate::fuse::FuseSettings;
+use crate::media::{DecodeOptions, MediaInfo};
+use crate::models::{self, Device, ModelDir, Runtime};
+use crate::report::{self, HighlightsFile, SignalsFile};
+use crate::select::SelectSettings;
+use crate::signals::{self, ModelSet, SignalSet};
+use crate::speech::{SpeechSettings, TranscribeMode};
+use crate::timelines::{
+    self, CommentAggregator, CommentLog, Lexicon, OrderAggregator, ParseReport, ReadContext,
+};
+use score::{Scored, Scoring};
+
+/// Why an analysis or a cut failed: the error of the stage that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Media(#[from] crate::media::MediaError),
+    #[error(transparent)]
+    Timeline(#[from] crate::timelines::TimelineError),
+    #[error(transparent)]
+    Model(#[from] crate::models::ModelError),
+    #[error(transparent)]
+    Speech(#[from] crate::speech::SpeechError),
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+    #[error(transparent)]
+    Render(#[from] crate::render::RenderError),
+    #[error(transparent)]
+    Cut(#[from] crate::cut::CutError),
+    #[error("{path}: {message}")]
+    Input { path: PathBuf, message: String },
+}
+
+impl From<crate::signals::SignalError> for PipelineError {
+    fn from(e: crate::signals::SignalError) -> Self {
+        match e {
+            crate::signals::SignalError::Media(e) => Self::Media(e),
+            crate::signals::SignalError::Model(e) => Self::Model(e),
+        }
+    }
+}
+
+type Result<T, E = PipelineError> = std::result::Result<T, E>;
+
+/// Wall-clock seconds per stage (`stage_seconds` in signals.json).
+#[derive(Debug, Default)]
+pub(crate) struct StageClock(BTreeMap<String, f64>);
+
+impl StageClock {
+    /// Add the time since `since` to `stage`.
+    pub(crate) fn add(&mut self, stage: &str, since: std::time::Instant) {
+        *self.0.entry(stage.to_string()).or_insert(0.0) += since.elapsed().as_secs_f64();
+    }
+
+    /// Run `f` as (part of) `stage`.
+    fn time<T>(&mut self, stage: &str, f: impl FnOnce() -> T) -> T {
+        let since = std::time::Instant::now();
+        let out = f();
+        self.add(stage, since);
+        out
+    }
+}
+
+/// Comment texts kept per highlight (`top_comments`).
+const TOP_COMMENTS: usize = 5;
+
+/// Everything `analyze` needs besides the recording.
+#[derive(Debug, Clone)]
+pub struct AnalyzeOptions {
+    pub comments: Option<PathBuf>,
+    pub orders: Option<PathBuf>,
+    pub out_dir: PathBuf,
+    /// Name of the recording's output folder under `out_dir` (default: the file stem).
+    pub name: Option<String>,
+    /// Instant of the recording's first presentation time; overrides `creation_time`.
+    pub start: Option<Timestamp>,
+    /// Zone for naive local times in exports.
+    pub tz: TimeZone,
+    pub decode: DecodeOptions,
+    /// Keyword classes and sentiment words for comments.
+    pub lexicon: Lexicon,
+    /// Make the first malformed export row an error.
+    pub strict: bool,
+    pub fuse: FuseSettings,
+    pub select: SelectSettings,
+    pub models: ModelOptions,
+    /// The survey → candidates → detail cascade (`enabled: false` is `--full`).
+    pub cascade: CascadeSettings,
+    /// The speech stage's settings (`[speech]` of the profile, `--language`).
+    pub speech: SpeechSettings,
+}
+
+/// Which pretrained models run and where.
+#[derive(Debug, Clone)]
+pub struct ModelOptions {
+    /// False with `--no-models`: cheap signals only.
+    pub enabled: bool,
+    pub ort_lib: Option<PathBuf>,
+    pub device: Device,
+    pub dir: Option<PathBuf>,
+    /// Intra-op threads per model session.
+    pub threads: usize,
+    /// Frames per second given to the face model.
+    pub face_fps: f64,
+    /// Longer side of those frames, pixels.
+    pub face_max_side: u32,
+    /// Where the speech stage listens (`--transcribe`); `off` needs no speech model.
+    pub transcribe: TranscribeMode,
+}
+
+impl Default for ModelOptions {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            ort_lib: None,
+            device: Device::Auto,
+            dir: None,
+            threads: 1,
+            face_fps: 0.5,
+            face_max_side: 320,
+            transcribe: TranscribeMode::Auto,
+        }
+    }
+}
+
+/// What the models part of an analysis was (recorded in highlights.json).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct ModelsUsed {
+    pub enabled: bool,
+    pub device: Option<String>,
+    pub runtime: Option<PathBuf>,
+    /// `name==sha256` of every model that ran.
+    pub models: Vec<String>,
+}
+
+/// Load ONNX Runtime and the models, or nothing with `--no-models`.
+pub fn load_models(opts: &ModelOptions) -> Result<(ModelSet, ModelsUsed)> {
+    if !opts.enabled {
+        return Ok((ModelSet::default(), ModelsUsed::default()));
+    }
+    let rt = Runtime::init(opts.ort_lib.as_deref(), opts.device, opts.threads)?;
+    let dir = ModelDir::locate(opts.dir.as_deref());
+    let mut used = ModelsUsed {
+        enabled: true,
+        device: Some(format!("{:?}", rt.device).to_lowercase()),
+        runtime: Some(rt.library.clone()),
+        models: Vec::new(),
+    };
+    for name in [
+        models::vad::NAME,
+        models::yamnet::NAME,
+        models::faces::NAME,
+        "ppocrv4_det",
+        "ppocrv4_rec",
+    ] {
+        let spec = dir.spec(name)?;
+        used.models.push(format!("{}=={}", spec.name, spec.sha256));
+    }
+    let set = ModelSet {
+        vad: Some(models::vad::Vad::new(&rt, &dir)?),
+        yamnet: Some(models::yamnet::Yamnet::new(&rt, &dir)?),
+        faces: Some(models::faces::FaceDetector::new(&rt, &dir)?),
+        ocr: Some(models::ocr::Ocr::new(&rt, &dir)?),
+        speech: None,
+        face_max_side: opts.face_max_side,
+        seconds: Default::default(),
+    };
+    Ok((set, used))
+}
+
+/// Progress reports from the library; the binary draws them.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    Stage(&'a str),
+    Media { done_s: f64, total_s: f64 },
+}
+
+pub type ProgressSink<'a> = &'a (dyn Fn(Progress<'_>) + Sync);
+
+/// Where the outputs of one recording go: `DIR/<stem>/`.
+pub fn recording_dir(out_dir: &Path, recording: &Path) -> PathBuf {
+    let stem = recording
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "recording".into());
+    out_dir.join(stem)
+}
+
+#[derive(Debug)]
+pub struct Analysis {
+    pub dir: PathBuf,
+    pub highlights_path: PathBuf,
+    pub highlights: HighlightsFile,
+    pub reused_cache: bool,
+}
+
+pub fn analyze(
+    recording: &Path,
+    opts: &AnalyzeOptions,
+    progress: ProgressSink<'_>,
+) -> Result<Analysis> {
+    let (mut model_set, models_used) = load_models(&opts.models)?;
+    analyze_with_models(recording, opts, &mut model_set, &models_used, progress)
+}
+
+/// [`analyze`] with models already loaded (a batch worker loads them once and reuses the
+/// sessions for every recording it takes).
+pub fn analyze_with_models(
+    recording: &Path,
+    opts: &AnalyzeOptions,
+    model_set: &mut ModelSet,
+    models_used: &ModelsUsed,
+    progress: ProgressSink<'_>,
+) -> Result<Analysis> {
+    model_set.seconds.clear();
+    let mut clock = StageClock::default();
+    let dir = match &opts.name {
+        Some(name) => opts.out_dir.join(name),
+        None => recording_dir(&opts.out_dir, recording),
+    };
+
+    // 1. Probe.
+    progress(Progress::Stage("probe"));
+    let info = clock.time("probe", || probe(recording, opts))?;
+
+    // 2. Timelines first: they are cheap, and a missing recording start should fail
+    //    before an hour of decoding.
+    progress(Progress::Stage("timelines"));
+    let ctx = ReadContext {
+        start: info.creation_time,
+        tz: opts.tz.clone(),
+        duration_s: info.duration_s,
+        strict: opts.strict,
+    };
+    let timelines = clock.time("timelines", || {
+        read_exports(
+            opts.comments.as_deref(),
+            opts.orders.as_deref(),
+            &ctx,
+            &opts.lexicon,
+        )
+    })?;
+
+    // 3. Media tracks.
+    let signals_path = dir.join(report::SIGNALS_FILE);
+    let (media, cache_key) = media::tracks(
+        &info,
+        opts,
+        &signals_path,
+        &timelines.tracks,
+        model_set,
+        models_used,
+        progress,
+        &mut clock,
+    )?;
+    let (analysed_until_s, mut warnings) = media.readable_until(&info);
+    if !opts.models.enabled {
+        warnings.insert(
+            0,
+            format!(
+                "{}: models disabled (--no-models): loudness, motion, comments and orders only",
+                recording.display()
+            ),
+        );
+    }
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
+
+    // 4. Score: every track on one curve, then the moments (first without speech: they
+    //    say where to listen).
+    progress(Progress::Stage("fuse"));
+    let since = std::time::Instant::now();
+    let mut all = media.tracks.clone();
+    for t in &timelines.tracks.tracks {
+        all.insert(t.clone());
+    }
+    let (derived, flagged) = signals::derive(&all, analysed_until_s);
+    for t in derived {
+        all.insert(t);
+    }
+    let unexamined = media
+        .cascade
+        .as_ref()
+        .map(|c| cascade::gaps(&c.windows, analysed_until_s))
+        .unwrap_or_default();
+    let scoring = Scoring {
+        duration_s: analysed_until_s,
+        flagged: &flagged,
+        unexamined: &unexamined,
+        opts,
+    };
+    let mut scored = scoring.run(&all, None);
+    clock.add("fuse", since);
+
+    // 5. Speech: listen around the candidate moments and the chosen highlights, then
+    //    score again with the spoken keywords and the sentences.
+    let transcript = match model_set.speech.as_deref_mut() {
+        Some(recognizer) if opts.models.transcribe != TranscribeMode::Off => {
+            progress(Progress::Stage("speech"));
+            let t = clock.time("speech", || {
+                score::listen(
+                    recognizer,
+                    &info,
+                    &scoring,
+                    &mut all,
+                    &mut scored,
+                    opts.models.transcribe,
+                )
+            })?;
+            for (k, v) in &t.cost_seconds {
+                *model_set
+                    .seconds
+                    .entry(format!("speech_{k}"))
+                    .or_insert(0.0) += v;
+            }
+            Some(t)
+        }
+        _ => None,
+    };
+
+    // 6. Classify: type, tags, what was said and what viewers wrote.
+    let since = std::time::Instant::now();
+    let Scored {
+        curve,
+        mut highlights,
+        ..
+    } = scored;
+    for h in &mut highlights {
+        (h.kind, h.tags, h.type_evidence) = crate::classify::classify(h, &all, &curve);
+        if let Some(t) = &transcript {
+            let text = t.text_in(&h.span());
+            crate::classify::add_speech_tags(h, &text, &opts.lexicon.speech);
+            h.transcript = Some(text);
+        }
+    }
+    if !highlights.is_empty() && !timelines.comments.is_empty() {
+        // The comments inside the highlights' windows, shifted by the comment lag.
+        let lag = curve.lag_of("comments");
+        let windows = highlights
+            .iter()
+            .map(|h| crate::time::Span::new(h.start_s + lag, h.end_s + lag))
+            .collect();
+        let top = timelines.comments.top(windows, TOP_COMMENTS);
+        for (h, comments) in highlights.iter_mut().zip(top) {
+            h.top_comments = comments;
+        }
+    }
+    clock.add("classify", since);
+
+    // 7. Report.
+    let since = std::time::Instant::now();
+    for (name, secs) in &model_set.seconds {
+        tracing::info!("{name}: {secs:.2} s");
+    }
+    let reused_cache = media.reused;
+    let mut signals_file = SignalsFile {
+        schema_version: report::SCHEMA_VERSION,
+        cost_seconds: model_set.seconds.clone(),
+        stage_seconds: BTreeMap::new(),
+        cache_key,
+        decode: media.decode,
+        cascade: media.cascade,
+        survey_flags: media.survey_flags,
+        media: media.tracks,
+        timelines: timelines.tracks,
+    };
+    let file = HighlightsFile {
+        schema_version: report::SCHEMA_VERSION,
+        generator: report::generator(),
+        source: info,
+        analysed_until_s,
+        models: models_used.clone(),
+        flagged,
+        lags: curve.lags.clone(),
+        timelines: timelines.reports,
+        warnings,
+        highlights,
+    };
+    let curve_file = report::CurveFile::new(&curve, analysed_until_s);
+    report::write_json(&dir.join(report::CURVE_FILE), &curve_file)?;
+    let transcript_path = dir.join(crate::speech::TRANSCRIPT_FILE);
+    match &transcript {
+        Some(t) => report::write_json(&transcript_path, t)?,
+        // An older transcript would describe another analysis.
+        None => {
+            let _ = std::fs::remove_file(&transcript_path);
+        }
+    }
+    let highlights_path = dir.join(report::HIGHLIGHTS_FILE);
+    report::write_json(&highlights_path, &file)?;
+    // The page without clips (cut renders it again with them).
+    report::write_preview(&report::Preview {
+        dir: &dir,
+        highlights: &file,
+        manifest: None,
+        signals: Some(&signals_file),
+        curve: Some(&curve_file),
+        transcript: transcript.as_ref(),
+    })?;
+    clock.add("report", since);
+    signals_file.stage_seconds = clock.0;
+    report::write_json(&signals_path, &signals_file)?;
+    Ok(Analysis {
+        dir,
+        highlights_path,
+        highlights: file,
+        reused_cache,
+    })
+}
+
+/// The probe stage: what the recording is, with its start (`--start` over the
+/// container's `creation_time`).
+fn probe(recording: &Path, opts: &AnalyzeOptions) -> Result<MediaInfo> {
+    let info = crate::media::probe(recording)?;
+    Ok(MediaInfo {
+        path: std::fs::canonicalize(recording).unwrap_or_else(|_| recording.to_path_buf()),
+        creation_time: opts.start.or(info.creation_time),
+        ..info
+    })
+}
+
+/// What the timelines stage read.
+struct Exports {
+    /// Per-second comment and order tracks.
+    tracks: SignalSet,
+    reports: Vec<ParseReport>,
+    /// The text comments, for each highlight's top comments.
+    comments: CommentLog,
+}
+
+/// The timelines stage: each export read once.
+fn read_exports(
+    comments: Option<&Path>,
+    orders: Option<&Path>,
+    ctx: &ReadContext,
+    lexicon: &Lexicon,
+) -> Result<Exports> {
+    let mut log = CommentLog::default();
+    let (tracks, reports) = read_timelines_into(comments, orders, ctx, lexicon, Some(&mut log))?;
+    for r in &reports {
+        tracing::info!("{}", r.summary());
+    }
+    Ok(Exports {
+        tracks,
+        reports,
+        comments: log,
+    })
+}
+
+/// Read the comment and order exports into per-second tracks.
+pub fn read_timelines(
+    comments: Option<&Path>,
+    orders: Option<&Path>,
+    ctx: &ReadContext,
+    lexicon: &Lexicon,
+) -> Result<(SignalSet, Vec<ParseReport>)> {
+    read_timelines_into(comments, orders, ctx, lexicon, None)
+}
+
+/// [`read_timelines`], also keeping the text comments in `log`.
+fn read_timelines_into(
+    comments: Option<&Path>,
+    orders: Option<&Path>,
+    ctx: &ReadContext,
+    lexicon: &Lexicon,
+    mut log: Option<&mut CommentLog>,
+) -> Result<(SignalSet, Vec<ParseReport>)> {
+    let mut set = SignalSet::default();
+    let mut reports = Vec::new();
+    if let Some(path) = comments {
+        let mut agg = CommentAggregator::new(ctx.duration_s, lexicon.clone());
+        let mut report = timelines::read_comments(path, ctx, &mut |c| {
+            agg.push(&c);
+            if let Some(log) = log.as_deref_mut() {
+                log.push(&c);
+            }
+        })?;
+        if agg.late_rows > 0 {
+            tracing::warn!(
+                "{}: {} comment rows came more than 5 minutes out of time order; they are \
+                 counted, but not checked for bot floods",
+                path.display(),
+                agg.late_rows
+            );
+        }
+        let (tracks, spans) = agg.finish();
+        for t in tracks {
+            set.insert(t);
+        }
+        report.spam_spans = spans;
+        reports.push(report);
+    }
+    if let Some(path) = orders {
+        let mut agg = OrderAggregator::new(ctx.duration_s);
+        let report = timelines::read_orders(path, ctx, &mut |o| agg.push(&o))?;
+        for t in agg.finish() {
+            set.insert(t);
+        }
+        reports.push(report);
+    }
+    Ok((set, reports))
+}
