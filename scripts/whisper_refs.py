@@ -12,6 +12,7 @@ faster-whisper. The CTranslate2 model folder is rebuilt from the same two wheels
 
 Writes DIR/inputs/whisper_<name>.wav (16 kHz mono s16le):
   speech_en    alsa-utils Front_Center.wav          speech_en2   alsa-utils Rear_Left.wav
+  speech_en3   alsa-utils Side_Right, Front_Left, Rear_Right with 2 s of zeros between them
   speech_cmn   espeak-ng -v cmn-latn-pinyin "da4 jia1 hao3, huan1 ying2 lai2 dao4 zhi2 bo1 jian1"
   keyword_cmn  espeak-ng -v cmn-latn-pinyin "shang4 lian4 jie1, miao3 sha1, zui4 hou4 san1 dan1"
   music        sox: four 1 s plucked triads          silence      3 s of digital zeros
@@ -65,6 +66,8 @@ ALSA = Path("/usr/share/sounds/alsa")
 INPUTS = {
     "speech_en": (("alsa", "Front_Center.wav"), "en"),
     "speech_en2": (("alsa", "Rear_Left.wav"), "en"),
+    # Three voices 2 s apart: several timestamp pairs.
+    "speech_en3": (("join", ("Side_Right.wav", "Front_Left.wav", "Rear_Right.wav")), "en"),
     "speech_cmn": (("espeak", "da4 jia1 hao3, huan1 ying2 lai2 dao4 zhi2 bo1 jian1"), "zh"),
     "keyword_cmn": (("espeak", "shang4 lian4 jie1, miao3 sha1, zui4 hou4 san1 dan1"), "zh"),
     "music": (("sox", "music"), "en"),
@@ -139,6 +142,21 @@ def make_inputs(inp: Path, remake: bool) -> list[str]:
         dst = inp / wav_name(name)
         if kind == "alsa":
             to_wav16k(ALSA / arg, dst)
+        elif kind == "join":
+            pcm = b""
+            with tempfile.TemporaryDirectory() as td:
+                for i, f in enumerate(arg):
+                    part = Path(td) / f"{i}.wav"
+                    to_wav16k(ALSA / f, part)
+                    with wave.open(str(part), "rb") as w:
+                        pcm += (b"\0\0" * 2 * SR if i else b"") + w.readframes(w.getnframes())
+            tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp.wav")
+            with wave.open(str(tmp), "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(SR)
+                w.writeframes(pcm)
+            os.replace(tmp, dst)
         elif kind == "espeak":
             with tempfile.TemporaryDirectory() as td:
                 raw = Path(td) / "tts.wav"
