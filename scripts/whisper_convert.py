@@ -1,0 +1,845 @@
+#!/usr/bin/env python3
+"""Convert a faster-whisper (CTranslate2) Whisper model into livecut's two ONNX graphs.
+
+    python3 scripts/whisper_convert.py MODEL_DIR OUT_DIR [--name whisper_base]
+
+MODEL_DIR is a faster-whisper folder (model.bin, config.json, tokenizer.json; e.g. a
+Systran/faster-whisper-* snapshot: tiny ... large-v3, turbo). Writes into OUT_DIR:
+  <name>_encoder.onnx    mel [B,M,F] -> cross_k, cross_v [L,B,N,D]
+  <name>_decoder.onnx    tokens [B,T] int64, self_k, self_v [L,B,P,D], cross_k, cross_v
+                         -> logits [B,T,V], new_self_k, new_self_v [L,B,P+T,D]
+  <name>_tokenizer.json, <name>_config.json   copied as they are
+  <name>.toml            the spec livecut reads (sha256 of every file filled in)
+(M mel bins, F = 2N frames, N encoder positions, L decoder layers, D model width, V vocabulary,
+all read from model.bin.) Graphs whose weights exceed ~1.8 GB (medium, large) keep them in
+`<file>.data` beside the .onnx (ONNX external data), listed in the spec too.
+
+Needs numpy and onnx only (scripts/fetch_models.py runs it inside its pinned environment,
+and so does this CLI). The output is deterministic: same model.bin, same bytes.
+
+model.bin (CTranslate2 binary format, version 6; little endian):
+  u32 binary_version, str spec_name, u32 spec_revision, u32 n_variables,
+  n_variables x (str name, u8 rank, u32 dims[rank], u8 dtype, u32 n_bytes, bytes),
+  u32 n_aliases, n_aliases x (str alias, str target)
+  with str = u16 length (including a trailing NUL), bytes, NUL; dtype 0 f32, 1 i8, 2 i16,
+  3 i32, 4 f16, 5 bf16. Rank-0 variables are scalar attributes (num_heads, pre_norm, ...).
+
+The graphs (pre-norm Transformer, as CTranslate2's WhisperEncoder / TransformerDecoder):
+  encoder: Conv1d(k3,p1)+GELU, Conv1d(k3,s2,p1)+GELU, transpose, + sinusoidal positions,
+    layers [x += SelfAttn(LN(x)); x += FFN(LN(x))], final LN, then for every decoder layer l
+    cross_k[l] = x Wk_l^T + bk_l, cross_v[l] = x Wv_l^T + bv_l (the decoder's cross-attention
+    `linear_1`, fused k;v).
+  decoder: x = E[tokens] + Pos[P .. P+T-1]; layers [x += SelfAttn(LN(x)) with the cache and a
+    causal mask; x += CrossAttn(LN(x), cross_k[l], cross_v[l]); x += FFN(LN(x))]; final LN;
+    logits = x E^T (tied output projection, as Gemm transB).
+  Attention softmax(q k^T / sqrt(d_head)) v per head, the 1/sqrt(d_head) folded into the
+  query weights and bias (exact for d_head = 64: a power of two). LayerNormalization eps 1e-5.
+  GELU as 0.5 x (1 + erf(x / sqrt 2)) in plain ops (ONNX Runtime fuses it).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import mmap
+import os
+import shutil
+import struct
+import sys
+from pathlib import Path
+
+OPSET = 17
+IR_VERSION = 8  # what opset 17 needs; readable by ONNX Runtime >= 1.13
+EXTERNAL_LIMIT = 1_800_000_000  # bytes of weights above which a graph keeps them outside
+CONVERTER_ID = "scripts/whisper_convert.py (livecut)"
+DTYPES = {0: "<f4", 1: "i1", 2: "<i2", 3: "<i4", 4: "<f2", 5: "bf16"}
+DTYPE_NAMES = {0: "float32", 1: "int8", 2: "int16", 3: "int32", 4: "float16", 5: "bfloat16"}
+LN_EPS = 1e-5
+
+
+class ConvertError(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------------------
+# model.bin
+
+
+class Ct2Model:
+    """The variables of a CTranslate2 model.bin (memory-mapped; arrays made on demand)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        f = open(path, "rb")
+        self._f = f
+        try:
+            self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError as e:  # empty file
+            raise ConvertError(f"{path}: cannot map ({e})")
+        mm = self._mm
+        pos = 0
+
+        def take(fmt: str):
+            nonlocal pos
+            size = struct.calcsize("<" + fmt)
+            if pos + size > len(mm):
+                raise ConvertError(f"{path}: truncated at byte {pos}")
+            v = struct.unpack_from("<" + fmt, mm, pos)
+            pos += size
+            return v[0] if len(v) == 1 else v
+
+        def string() -> str:
+            nonlocal pos
+            n = take("H")
+            if n == 0 or pos + n > len(mm) or mm[pos + n - 1] != 0:
+                raise ConvertError(f"{path}: bad string at byte {pos}")
+            s = bytes(mm[pos:pos + n - 1]).decode("utf-8")
+            pos += n
+            return s
+
+        self.binary_version = take("I")
+        if self.binary_version != 6:
+            raise ConvertError(f"{path}: CTranslate2 binary version {self.binary_version}; "
+                               "this converter reads version 6 (CTranslate2 >= 3.0 models)")
+        self.spec = string()
+        self.revision = take("I")
+        if self.spec != "WhisperSpec":
+            raise ConvertError(f"{path}: spec {self.spec!r} is not a Whisper model")
+        self.vars: dict[str, tuple[int, tuple[int, ...], int, int]] = {}
+        for _ in range(take("I")):
+            name = string()
+            rank = take("B")
+            dims = tuple(take("I") for _ in range(rank))
+            dtype = take("B")
+            nbytes = take("I")
+            if dtype not in DTYPES:
+                raise ConvertError(f"{path}: variable {name} has unknown dtype id {dtype}")
+            if pos + nbytes > len(mm):
+                raise ConvertError(f"{path}: variable {name} runs past the end of the file")
+            self.vars[name] = (dtype, dims, pos, nbytes)
+            pos += nbytes
+        self.aliases: dict[str, str] = {}
+        for _ in range(take("I")):
+            alias = string()
+            self.aliases[alias] = string()
+        if pos != len(mm):
+            raise ConvertError(f"{path}: {len(mm) - pos} unexpected bytes after the aliases")
+
+    def close(self) -> None:
+        self._mm.close()
+        self._f.close()
+
+    def resolve(self, name: str) -> str:
+        seen = set()
+        while name in self.aliases and name not in seen:
+            seen.add(name)
+            name = self.aliases[name]
+        return name
+
+    def has(self, name: str) -> bool:
+        return self.resolve(name) in self.vars
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        return self.vars[self.resolve(name)][1]
+
+    def raw(self, name: str):
+        import numpy as np
+
+        real = self.resolve(name)
+        if real not in self.vars:
+            raise ConvertError(f"{self.path}: no variable {name}")
+        dtype, dims, off, nbytes = self.vars[real]
+        if dtype == 5:
+            u = np.frombuffer(self._mm, dtype="<u2", count=nbytes // 2, offset=off)
+            a = (u.astype(np.uint32) << 16).view(np.float32)
+        else:
+            dt = np.dtype(DTYPES[dtype])
+            a = np.frombuffer(self._mm, dtype=dt, count=nbytes // dt.itemsize, offset=off)
+        if a.size != math.prod(dims):
+            raise ConvertError(f"{self.path}: variable {name}: {a.size} values for shape {dims}")
+        return a.reshape(dims)
+
+    def f32(self, name: str):
+        """A float variable as a new float32 array (float16/bfloat16 widened exactly)."""
+        import numpy as np
+
+        real = self.resolve(name)
+        dtype = self.vars[real][0] if real in self.vars else None
+        if dtype in (1, 2, 3):
+            scale = real + "_scale"
+            raise ConvertError(
+                f"{self.path}: {name} is {DTYPE_NAMES[dtype]}"
+                + (" (quantized)" if scale in self.vars else "")
+                + "; use a float16/float32 conversion of the model (faster-whisper's default)")
+        return np.array(self.raw(name), dtype=np.float32, copy=True)  # never a view of the map
+
+    def scalar(self, name: str, default=None):
+        if not self.has(name):
+            if default is None:
+                raise ConvertError(f"{self.path}: no attribute {name}")
+            return default
+        a = self.raw(name)
+        if a.ndim != 0:
+            raise ConvertError(f"{self.path}: {name} is not a scalar")
+        return a.item()
+
+
+def count_layers(m: Ct2Model, scope: str) -> int:
+    n = 0
+    while m.has(f"{scope}/layer_{n}/ffn/linear_0/weight"):
+        n += 1
+    return n
+
+
+def model_dims(m: Ct2Model) -> dict:
+    """Every size the graphs need, read from model.bin; refuses layouts it does not know."""
+    emb = m.shape("decoder/embeddings/weight")
+    if len(emb) != 2:
+        raise ConvertError("decoder/embeddings/weight is not 2-D")
+    vocab, d = emb
+    conv1 = m.shape("encoder/conv1/weight")
+    if len(conv1) != 3 or conv1[0] != d or conv1[2] != 3:
+        raise ConvertError(f"encoder/conv1/weight has shape {conv1}, expected [{d}, mels, 3]")
+    n_mels = conv1[1]
+    if m.has("encoder/position_encodings/encodings"):
+        n_ctx, pd = m.shape("encoder/position_encodings/encodings")
+        if pd != d:
+            raise ConvertError("encoder position encodings do not match d_model")
+    else:
+        n_ctx = 1500
+    text_ctx, pd = m.shape("decoder/position_encodings/encodings")
+    if pd != d:
+        raise ConvertError("decoder position encodings do not match d_model")
+    dims = {
+        "n_mels": int(n_mels), "n_frames": int(2 * n_ctx), "n_audio_ctx": int(n_ctx),
+        "n_text_ctx": int(text_ctx), "d_model": int(d), "n_vocab": int(vocab),
+        "encoder_layers": count_layers(m, "encoder"), "decoder_layers": count_layers(m, "decoder"),
+        "encoder_heads": int(m.scalar("encoder/num_heads", 8)),
+        "decoder_heads": int(m.scalar("decoder/num_heads", 8)),
+    }
+    for k in ("encoder_heads", "decoder_heads"):
+        if d % dims[k]:
+            raise ConvertError(f"d_model {d} is not a multiple of {k} {dims[k]}")
+    if not dims["encoder_layers"] or not dims["decoder_layers"]:
+        raise ConvertError("no encoder or decoder layers found")
+    checks = {"decoder/pre_norm": (1, True), "decoder/scale_embeddings": (0, False),
+              "decoder/activation": (3, 3), "decoder/alibi": (0, False),
+              "decoder/start_from_zero_embedding": (0, False)}
+    for name, (default, want) in checks.items():
+        if m.scalar(name, default) != want:
+            raise ConvertError(f"{name} = {m.scalar(name, default)}: not a Whisper layout this "
+                               "converter knows")
+    for name in ("decoder/layernorm_embedding/gamma", "encoder/layernorm_embedding/gamma"):
+        if m.has(name):
+            raise ConvertError(f"{name}: unexpected for Whisper")
+    return dims
+
+
+def sinusoids(length: int, channels: int):
+    """Whisper's encoder positions: [sin(t * f_i), cos(t * f_i)] with
+    f_i = exp(-i * ln(10000) / (channels/2 - 1)), i < channels/2."""
+    import numpy as np
+
+    inc = np.log(10000) / (channels // 2 - 1)
+    inv = np.exp(-inc * np.arange(channels // 2))
+    t = np.arange(length)[:, None] * inv[None, :]
+    return np.concatenate([np.sin(t), np.cos(t)], axis=1).astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------
+# Graph builder
+
+
+class Builder:
+    def __init__(self, name: str):
+        self.name = name
+        self.nodes = []
+        self.inits: list[tuple[str, object]] = []  # (name, numpy array)
+        self._names: set[str] = set()
+        self._consts: dict[tuple, str] = {}
+        self._n = 0
+
+    def init(self, name: str, array) -> str:
+        if name in self._names:
+            raise ConvertError(f"duplicate initializer {name}")
+        self._names.add(name)
+        self.inits.append((name, array))
+        return name
+
+    def const(self, value, dtype: str) -> str:
+        """A small constant (shared by value)."""
+        import numpy as np
+
+        a = np.array(value, dtype=dtype)
+        key = (a.dtype.str, a.shape, a.tobytes())
+        if key not in self._consts:
+            self._consts[key] = self.init(f"const_{len(self._consts)}", a)
+        return self._consts[key]
+
+    def op(self, op_type: str, inputs: list[str], outputs: int | list[str] = 1, **attrs):
+        from onnx import helper
+
+        self._n += 1
+        tag = f"{op_type}_{self._n}"
+        outs = outputs if isinstance(outputs, list) else [
+            f"{tag}_out{i}" if outputs > 1 else tag for i in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, inputs, outs, name=tag, **attrs))
+        return outs[0] if len(outs) == 1 else outs
+
+    # Layers ---------------------------------------------------------------------------
+
+    def linear(self, x: str, w: str, b: str | None) -> str:
+        y = self.op("MatMul", [x, w])
+        return self.op("Add", [y, b]) if b else y
+
+    def layer_norm(self, x: str, gamma: str, beta: str) -> str:
+        return self.op("LayerNormalization", [x, gamma, beta], axis=-1, epsilon=LN_EPS)
+
+    def gelu(self, x: str) -> str:
+        d = self.op("Div", [x, self.const(math.sqrt(2.0), "float32")])
+        e = self.op("Erf", [d])
+        a = self.op("Add", [e, self.const(1.0, "float32")])
+        m = self.op("Mul", [x, a])
+        return self.op("Mul", [m, self.const(0.5, "float32")])
+
+    def heads(self, x: str, h: int, dh: int, perm: list[int]) -> str:
+        r = self.op("Reshape", [x, self.const([0, 0, h, dh], "int64")])
+        return self.op("Transpose", [r], perm=perm)
+
+    def attention(self, q: str, k: str, v: str, h: int, dh: int, mask: str | None) -> str:
+        """q [B,T,D] (pre-scaled), k, v [B,S,D] -> [B,T,D]."""
+        qh = self.heads(q, h, dh, [0, 2, 1, 3])      # [B,H,T,dh]
+        kh = self.heads(k, h, dh, [0, 2, 3, 1])      # [B,H,dh,S]
+        vh = self.heads(v, h, dh, [0, 2, 1, 3])      # [B,H,S,dh]
+        s = self.op("MatMul", [qh, kh])             # [B,H,T,S]
+        if mask:
+            s = self.op("Add", [s, mask])
+        p = self.op("Softmax", [s], axis=-1)
+        o = self.op("MatMul", [p, vh])              # [B,H,T,dh]
+        o = self.op("Transpose", [o], perm=[0, 2, 1, 3])
+        return self.op("Reshape", [o, self.const([0, 0, h * dh], "int64")])
+
+    def model(self, inputs, outputs, meta: dict[str, str]):
+        from onnx import helper, numpy_helper
+
+        graph = helper.make_graph(self.nodes, self.name, inputs, outputs)
+        # One initializer at a time (the float32 arrays are released as they are copied).
+        inits, self.inits = self.inits, []
+        while inits:
+            n, a = inits.pop(0)
+            graph.initializer.add().CopyFrom(numpy_helper.from_array(a, n))
+            del a
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                                  producer_name="livecut whisper_convert",
+                                  producer_version="1", ir_version=IR_VERSION)
+        for k in sorted(meta):
+            p = model.metadata_props.add()
+            p.key, p.value = k, meta[k]
+        return model
+
+
+class Weights:
+    """Float32 weights of one layer scope, with CTranslate2's [out, in] matrices transposed
+    to [in, out] for MatMul."""
+
+    def __init__(self, m: Ct2Model, b: Builder, d: int, q_scale: float):
+        self.m, self.b, self.d, self.q_scale = m, b, d, q_scale
+
+    def ln(self, scope: str, tag: str) -> tuple[str, str]:
+        return (self.b.init(f"{tag}.ln.gamma", self.m.f32(f"{scope}/gamma")),
+                self.b.init(f"{tag}.ln.beta", self.m.f32(f"{scope}/beta")))
+
+    def lin(self, scope: str, tag: str, rows: slice | None = None, scale_rows: int = 0):
+        """linear weight [out,in] -> [in,out] (+ bias); `rows` picks part of a fused matrix;
+        the first `scale_rows` output rows are multiplied by the query scale."""
+        import numpy as np
+
+        w = self.m.f32(f"{scope}/weight")
+        bias = self.m.f32(f"{scope}/bias") if self.m.has(f"{scope}/bias") else None
+        if rows is not None:
+            w = w[rows]
+            bias = bias[rows] if bias is not None else None
+        if scale_rows:
+            w = w.copy()
+            w[:scale_rows] *= np.float32(self.q_scale)
+            if bias is not None:
+                bias = bias.copy()
+                bias[:scale_rows] *= np.float32(self.q_scale)
+        wn = self.b.init(f"{tag}.weight", np.ascontiguousarray(w.T))
+        bn = self.b.init(f"{tag}.bias", np.ascontiguousarray(bias)) if bias is not None else None
+        return wn, bn
+
+
+def self_attention_block(b: Builder, w: Weights, scope: str, tag: str, x: str, h: int,
+                         dh: int, past=None, mask=None):
+    """x += out(attn(LN(x))) with the fused qkv `linear_0`; past = (k_old, v_old) [B,P,D]
+    concatenated before the new keys/values. Returns (x, k_all, v_all)."""
+    d = w.d
+    g, be = w.ln(f"{scope}/layer_norm", f"{tag}.self_attn")
+    hn = b.layer_norm(x, g, be)
+    wq, bq = w.lin(f"{scope}/linear_0", f"{tag}.self_attn.qkv", scale_rows=d)
+    qkv = b.linear(hn, wq, bq)
+    q, k, v = b.op("Split", [qkv, b.const([d, d, d], "int64")], outputs=3, axis=-1)
+    if past is not None:
+        k = b.op("Concat", [past[0], k], axis=1)
+        v = b.op("Concat", [past[1], v], axis=1)
+    o = b.attention(q, k, v, h, dh, mask)
+    wo, bo = w.lin(f"{scope}/linear_1", f"{tag}.self_attn.out")
+    return b.op("Add", [x, b.linear(o, wo, bo)]), k, v
+
+
+def ffn_block(b: Builder, w: Weights, scope: str, tag: str, x: str) -> str:
+    g, be = w.ln(f"{scope}/layer_norm", f"{tag}.ffn")
+    hn = b.layer_norm(x, g, be)
+    w1, b1 = w.lin(f"{scope}/linear_0", f"{tag}.ffn.fc1")
+    w2, b2 = w.lin(f"{scope}/linear_1", f"{tag}.ffn.fc2")
+    return b.op("Add", [x, b.linear(b.gelu(b.linear(hn, w1, b1)), w2, b2)])
+
+
+def tensor_info(name: str, elem, dims):
+    from onnx import helper
+
+    return helper.make_tensor_value_info(name, elem, dims)
+
+
+def build_encoder(m: Ct2Model, dims: dict, meta: dict):
+    import numpy as np
+    from onnx import TensorProto
+
+    d, hn = dims["d_model"], dims["encoder_heads"]
+    dh = d // hn
+    L = dims["decoder_layers"]
+    b = Builder("whisper_encoder")
+    w = Weights(m, b, d, 1.0 / math.sqrt(dh))
+    x = b.op("Conv", ["mel", b.init("encoder.conv1.weight", m.f32("encoder/conv1/weight")),
+                      b.init("encoder.conv1.bias", m.f32("encoder/conv1/bias"))],
+             kernel_shape=[3], pads=[1, 1], strides=[1])
+    x = b.gelu(x)
+    c2 = m.shape("encoder/conv2/weight")
+    if c2 != (d, d, 3):
+        raise ConvertError(f"encoder/conv2/weight has shape {c2}")
+    x = b.op("Conv", [x, b.init("encoder.conv2.weight", m.f32("encoder/conv2/weight")),
+                      b.init("encoder.conv2.bias", m.f32("encoder/conv2/bias"))],
+             kernel_shape=[3], pads=[1, 1], strides=[2])
+    x = b.gelu(x)
+    x = b.op("Transpose", [x], perm=[0, 2, 1])  # [B,N,D]
+    if m.has("encoder/position_encodings/encodings"):
+        pos = m.f32("encoder/position_encodings/encodings")
+    else:
+        pos = sinusoids(dims["n_audio_ctx"], d)
+    x = b.op("Add", [x, b.init("encoder.positions", pos)])
+    for i in range(dims["encoder_layers"]):
+        s, t = f"encoder/layer_{i}", f"encoder.layer{i}"
+        x, _, _ = self_attention_block(b, w, f"{s}/self_attention", t, x, hn, dh)
+        x = ffn_block(b, w, f"{s}/ffn", t, x)
+    g, be = w.ln("encoder/layer_norm", "encoder.final")
+    x = b.layer_norm(x, g, be)
+    # Cross-attention keys and values of every decoder layer in two MatMuls.
+    for part, rows, out in (("k", slice(0, d), "cross_k"), ("v", slice(d, 2 * d), "cross_v")):
+        ws, bs = [], []
+        for l in range(L):
+            scope = f"decoder/layer_{l}/attention/linear_1"
+            shape = m.shape(f"{scope}/weight")
+            if shape != (2 * d, d):
+                raise ConvertError(f"{scope}/weight has shape {shape}, expected fused k;v")
+            ws.append(m.f32(f"{scope}/weight")[rows])
+            bs.append(m.f32(f"{scope}/bias")[rows] if m.has(f"{scope}/bias")
+                      else np.zeros(d, np.float32))
+        wall = b.init(f"cross.{part}.weight", np.ascontiguousarray(np.concatenate(ws, 0).T))
+        ball = b.init(f"cross.{part}.bias", np.concatenate(bs))
+        y = b.linear(x, wall, ball)                               # [B,N,L*D]
+        y = b.op("Reshape", [y, b.const([0, 0, L, d], "int64")])  # [B,N,L,D]
+        b.op("Transpose", [y], outputs=[out], perm=[2, 0, 1, 3])  # [L,B,N,D]
+    F = TensorProto.FLOAT
+    return b.model(
+        [tensor_info("mel", F, ["B", dims["n_mels"], dims["n_frames"]])],
+        [tensor_info("cross_k", F, [L, "B", dims["n_audio_ctx"], d]),
+         tensor_info("cross_v", F, [L, "B", dims["n_audio_ctx"], d])],
+        {**meta, "livecut_graph": "encoder"})
+
+
+def build_decoder(m: Ct2Model, dims: dict, meta: dict):
+    import numpy as np
+    from onnx import TensorProto
+
+    d, hn = dims["d_model"], dims["decoder_heads"]
+    dh = d // hn
+    L, V = dims["decoder_layers"], dims["n_vocab"]
+    b = Builder("whisper_decoder")
+    w = Weights(m, b, d, 1.0 / math.sqrt(dh))
+    i64 = "int64"
+    # P (cached positions) and T (new tokens) as scalars.
+    p1 = b.op("Shape", ["self_k"], start=2, end=3)
+    t1 = b.op("Shape", ["tokens"], start=1, end=2)
+    s1 = b.op("Add", [p1, t1])
+    zero_axis = b.const([0], i64)
+    p0 = b.op("Squeeze", [p1, zero_axis])
+    s0 = b.op("Squeeze", [s1, zero_axis])
+    one = b.const(1, i64)
+    positions = b.op("Range", [p0, s0, one])                              # [T]: P..P+T-1
+    emb = b.init("decoder.embeddings", m.f32("decoder/embeddings/weight"))
+    pos_table = b.init("decoder.positions", m.f32("decoder/position_encodings/encodings"))
+    x = b.op("Add", [b.op("Gather", [emb, "tokens"], axis=0),
+                     b.op("Gather", [pos_table, positions], axis=0)])   # [B,T,D]
+    # Causal mask [T, P+T]: key j is visible from new token i when j <= P + i.
+    cols = b.op("Range", [b.const(0, i64), s0, one])
+    later = b.op("Greater", [b.op("Unsqueeze", [cols, zero_axis]),
+                             b.op("Unsqueeze", [positions, b.const([1], i64)])])
+    mask = b.op("Where", [later, b.const(-np.inf, "float32"), b.const(0.0, "float32")])
+    new_k, new_v = [], []
+    for l in range(L):
+        s, t = f"decoder/layer_{l}", f"decoder.layer{l}"
+        li = b.const(l, i64)
+        past = (b.op("Gather", ["self_k", li], axis=0), b.op("Gather", ["self_v", li], axis=0))
+        x, k_all, v_all = self_attention_block(b, w, f"{s}/self_attention", t, x, hn, dh,
+                                               past=past, mask=mask)
+        new_k.append(b.op("Unsqueeze", [k_all, zero_axis]))
+        new_v.append(b.op("Unsqueeze", [v_all, zero_axis]))
+        # Cross-attention: q from linear_0, keys/values from the encoder's outputs.
+        g, be = w.ln(f"{s}/attention/layer_norm", f"{t}.cross_attn")
+        hq = b.layer_norm(x, g, be)
+        wq, bq = w.lin(f"{s}/attention/linear_0", f"{t}.cross_attn.q", scale_rows=d)
+        q = b.linear(hq, wq, bq)
+        ck = b.op("Gather", ["cross_k", li], axis=0)
+        cv = b.op("Gather", ["cross_v", li], axis=0)
+        o = b.attention(q, ck, cv, hn, dh, None)
+        wo, bo = w.lin(f"{s}/attention/linear_2", f"{t}.cross_attn.out")
+        x = b.op("Add", [x, b.linear(o, wo, bo)])
+        x = ffn_block(b, w, f"{s}/ffn", t, x)
+    b.op("Concat", new_k, outputs=["new_self_k"], axis=0)
+    b.op("Concat", new_v, outputs=["new_self_v"], axis=0)
+    g, be = w.ln("decoder/layer_norm", "decoder.final")
+    x = b.layer_norm(x, g, be)
+    if m.has("decoder/projection/weight") and \
+            m.resolve("decoder/projection/weight") != m.resolve("decoder/embeddings/weight"):
+        raise ConvertError("decoder/projection/weight is not tied to the embeddings")
+    flat = b.op("Reshape", [x, b.const([-1, d], i64)])
+    proj_bias = []
+    if m.has("decoder/projection/bias"):
+        proj_bias = [b.init("decoder.projection.bias", m.f32("decoder/projection/bias"))]
+    logits = b.op("Gemm", [flat, emb, *proj_bias], transB=1)             # [B*T, V]
+    out_shape = b.op("Concat", [b.op("Shape", ["tokens"]), b.const([V], i64)], axis=0)
+    b.op("Reshape", [logits, out_shape], outputs=["logits"])
+    F = TensorProto.FLOAT
+    n = dims["n_audio_ctx"]
+    return b.model(
+        [tensor_info("tokens", TensorProto.INT64, ["B", "T"]),
+         tensor_info("self_k", F, [L, "B", "P", d]),
+         tensor_info("self_v", F, [L, "B", "P", d]),
+         tensor_info("cross_k", F, [L, "B", n, d]),
+         tensor_info("cross_v", F, [L, "B", n, d])],
+        [tensor_info("logits", F, ["B", "T", V]),
+         tensor_info("new_self_k", F, [L, "B", "P_plus_T", d]),
+         tensor_info("new_self_v", F, [L, "B", "P_plus_T", d])],
+        {**meta, "livecut_graph": "decoder"})
+
+
+# --------------------------------------------------------------------------------------
+# Serialisation
+
+
+def weight_bytes(model) -> int:
+    return sum(len(t.raw_data) for t in model.graph.initializer)
+
+
+def serialize(model, data_name: str | None = None) -> tuple[bytes, bytes | None]:
+    """The model's bytes; with data_name, initializers over 1 KiB move into a separate
+    buffer (ONNX external data, 4 KiB aligned, in graph order) returned second."""
+    if data_name is None:
+        return model.SerializeToString(), None
+    from onnx import TensorProto
+
+    chunks, offset = [], 0
+    for t in model.graph.initializer:
+        raw = t.raw_data
+        if len(raw) <= 1024:
+            continue
+        pad = (-offset) % 4096
+        if pad:
+            chunks.append(b"\0" * pad)
+            offset += pad
+        chunks.append(raw)
+        t.ClearField("raw_data")
+        t.data_location = TensorProto.EXTERNAL
+        for k, v in (("location", data_name), ("offset", str(offset)), ("length", str(len(raw)))):
+            e = t.external_data.add()
+            e.key, e.value = k, v
+        offset += len(raw)
+    return model.SerializeToString(), b"".join(chunks)
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def convert(model_bin: Path, external: bool | None = None, name: str = "whisper",
+            check: bool = True) -> dict:
+    """model.bin -> {"dims", "encoder": (bytes, data|None), "decoder": (...), "source_sha256"}.
+    external None: decided per graph by its weight size."""
+    import onnx
+
+    source_sha = sha256_file(model_bin)
+    m = Ct2Model(model_bin)
+    try:
+        dims = model_dims(m)
+        meta = {"livecut_converter": CONVERTER_ID,
+                "livecut_source": f"CTranslate2 {m.spec} revision {m.revision}, "
+                                  f"model.bin sha256 {source_sha}",
+                "livecut_dims": json.dumps(dims, sort_keys=True),
+                "onnx_version": onnx.__version__}
+        out = {"dims": dims, "source_sha256": source_sha, "spec_revision": m.revision}
+        for part, build in (("encoder", build_encoder), ("decoder", build_decoder)):
+            model = build(m, dims, meta)
+            ext = weight_bytes(model) > EXTERNAL_LIMIT if external is None else external
+            if check and not ext:
+                onnx.checker.check_model(model)
+            out[part] = serialize(model, f"{name}_{part}.onnx.data" if ext else None)
+            del model
+        return out
+    finally:
+        m.close()
+
+
+# --------------------------------------------------------------------------------------
+# Tokens and the spec
+
+
+def read_vocabulary(model_dir: Path) -> list[str]:
+    """Token strings by id: vocabulary.txt (CTranslate2's) or tokenizer.json."""
+    vt = model_dir / "vocabulary.txt"
+    if vt.is_file():
+        lines = vt.read_text(encoding="utf-8").split("\n")
+        return lines[:-1] if lines and lines[-1] == "" else lines
+    tok = json.loads((model_dir / "tokenizer.json").read_text(encoding="utf-8"))
+    by_id = {i: s for s, i in tok["model"]["vocab"].items()}
+    for a in tok.get("added_tokens", []):
+        by_id[a["id"]] = a["content"]
+    return [by_id.get(i, "") for i in range(max(by_id) + 1)]
+
+
+def token_ids(model_dir: Path, n_vocab: int) -> dict:
+    vocab = read_vocabulary(model_dir)
+    ids = {s: i for i, s in enumerate(vocab)}
+    cfg = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+
+    def need(*names):
+        for n in names:
+            if n in ids:
+                return ids[n]
+        raise ConvertError(f"the vocabulary has none of {names}")
+
+    t = {"eot": need("<|endoftext|>"), "sot": need("<|startoftranscript|>"),
+         "translate": need("<|translate|>"), "transcribe": need("<|transcribe|>"),
+         "no_speech": need("<|nospeech|>", "<|nocaptions|>"),
+         "no_timestamps": need("<|notimestamps|>")}
+    t["timestamp_begin"] = t["no_timestamps"] + 1
+    t["timestamp_end"] = n_vocab - 1
+    t["lang_en"] = ids.get("<|en|>", -1)
+    t["lang_zh"] = ids.get("<|zh|>", -1)
+    t["lang_ids"] = list(cfg.get("lang_ids", []))
+    t["suppress_ids"] = list(cfg.get("suppress_ids", []))
+    t["suppress_ids_begin"] = list(cfg.get("suppress_ids_begin", []))
+    return t
+
+
+def toml_str(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)
+
+
+def toml_list(xs) -> str:
+    return "[" + ", ".join(toml_str(x) if isinstance(x, str) else str(x) for x in xs) + "]"
+
+
+PREPROCESSING = """
+16 kHz mono float32 in [-1, 1] (s16 / 32768). One window = up to 30 s of samples; the
+reference (scripts/whisper_refs.py) appends 480,000 zero samples (30 s), as faster-whisper
+(<= 0.10) / OpenAI Whisper do, and keeps the first {frames} frames. Periodic Hann of 400
+(0.5 - 0.5 cos(2 pi n / 400)), n_fft 400, hop 160, centred STFT (reflect padding of 200 at
+both ends), power |X|^2 of the 201 bins, the last STFT frame dropped. {mels} Slaney mel filters
+(librosa default: htk=False, norm="slaney", 0..8000 Hz). log10(max(m, 1e-10)), then
+x = max(x, max(x) - 8) (max over the whole spectrogram), then (x + 4) / 4.
+Input `mel` float32 [B,{mels},{frames}] (row = mel band, column = frame, 10 ms per frame).
+"""
+
+POSTPROCESSING = """
+Decoder logits [B,T,V]. Greedy decoding reproduces CTranslate2 4.8 Whisper.generate(beam_size=1,
+suppress_blank=True, suppress_tokens=[-1], max_length=448, return_scores=True,
+return_no_speech_prob=True) token for token. Prompt [sot, language, transcribe] for
+timestamps, + no_timestamps for plain text; feed it in one call (self_k/v with P = 0), then one
+token per call (new_self_k/v become the next self_k/v). no_speech_prob = softmax(raw logits
+at the prompt's sot position)[no_speech]. Step s = 0, 1, ... reads the logits of the last
+position; LOW = lowest float32 (-3.4028235e38, not -inf); seq = tokens generated so far:
+ 1. logits[suppress_ids] = LOW; at s = 0 also logits[suppress_ids_begin] = LOW.
+ 2. With timestamps only: logits[no_timestamps] = LOW; then
+    s = 0: every id < timestamp_begin and every id > timestamp_begin + 50 = LOW;
+    s > 0, last = seq[s-1] a timestamp: penultimate = seq[s-2] (= last when s = 1);
+      penultimate a timestamp too -> all timestamps LOW;
+      else -> ids < eot LOW and timestamps < last LOW, then CHECK;
+    s > 0, last a text token: the timestamps <= the latest timestamp in seq (if any)
+      LOW, then CHECK;
+    CHECK: lp = log_softmax(logits as changed so far); if logsumexp(lp[timestamp_begin..])
+      > max(lp[..timestamp_begin-1]) then every id < timestamp_begin = LOW.
+ 3. lp = log_softmax(logits); token = argmax (first of ties); score += lp[token]. eot ends
+    the decoding (not appended); so does the min(224, 449 - prompt length)-th step.
+Score = sum / number of generated tokens (eot excluded). Language: logits after [sot]
+alone, softmax over lang_ids only. Text: byte-level BPE of the tokenizer file, ids >= eot
+skipped; timestamp id t = (t - timestamp_begin) * 0.02 s.
+Reference: models/refs/whisper_base.json (scripts/whisper_refs.py).
+"""
+
+
+def spec_text(name: str, dims: dict, tokens: dict, files: dict[str, tuple[str, str]],
+              licence: str, source: list[str], header: str, task: str) -> str:
+    """The spec TOML. files: role -> (file name, sha256); roles encoder, decoder, tokenizer,
+    config and, for large models, encoder_data / decoder_data."""
+    L, d, V, n = dims["decoder_layers"], dims["d_model"], dims["n_vocab"], dims["n_audio_ctx"]
+    mels, frames = dims["n_mels"], dims["n_frames"]
+    lines = [header.rstrip("\n"),
+             f"name = {toml_str(name)}",
+             f"file = {toml_str(files['encoder'][0])}",
+             f"sha256 = {toml_str(files['encoder'][1])}"]
+    for role in ("decoder", "tokenizer", "config", "encoder_data", "decoder_data"):
+        if role in files:
+            lines.append(f"{role} = {toml_str(files[role][0])}")
+            lines.append(f"{role}_sha256 = {toml_str(files[role][1])}")
+    lines += [f"licence = {toml_str(licence)}",
+              f"task = {toml_str(task)}",
+              'output_kind = "logits"',
+              "batch_dynamic = true",
+              f'preprocessing = """{PREPROCESSING.format(mels=mels, frames=frames)}"""',
+              f'postprocessing = """{POSTPROCESSING}"""',
+              "",
+              "# Sizes read from model.bin.",
+              "[dims]"]
+    for k in ("n_mels", "n_frames", "n_audio_ctx", "n_text_ctx", "d_model", "n_vocab",
+              "encoder_layers", "encoder_heads", "decoder_layers", "decoder_heads"):
+        lines.append(f"{k} = {dims[k]}")
+    lines += ["", "# Token ids (vocabulary of the tokenizer file; lists from the config file).",
+              "[tokens]"]
+    for k in ("eot", "sot", "translate", "transcribe", "no_speech", "no_timestamps",
+              "timestamp_begin", "timestamp_end", "lang_en", "lang_zh"):
+        lines.append(f"{k} = {tokens[k]}")
+    for k in ("lang_ids", "suppress_ids", "suppress_ids_begin"):
+        lines.append(f"{k} = {toml_list(tokens[k])}")
+    lines += ["", "[source]", *source, "",
+              "[io]",
+              f"opset = {OPSET}",
+              f"inputs = {toml_list([f'mel: float32 [B,{mels},{frames}] log-mel'])}",
+              "outputs = " + toml_list([
+                  f"cross_k: float32 [{L},B,{n},{d}] cross-attention keys of every decoder layer",
+                  f"cross_v: float32 [{L},B,{n},{d}] cross-attention values of every decoder "
+                  "layer"]),
+              "decoder_inputs = " + toml_list([
+                  "tokens: int64 [B,T] new tokens (T >= 1)",
+                  f"self_k: float32 [{L},B,P,{d}] self-attention keys of the P earlier tokens "
+                  "(P may be 0)",
+                  f"self_v: float32 [{L},B,P,{d}]",
+                  f"cross_k: float32 [{L},B,{n},{d}] from the encoder",
+                  f"cross_v: float32 [{L},B,{n},{d}] from the encoder"]),
+              "decoder_outputs = " + toml_list([
+                  f"logits: float32 [B,T,{V}] for every new position (causal among the T)",
+                  f"new_self_k: float32 [{L},B,P+T,{d}]",
+                  f"new_self_v: float32 [{L},B,P+T,{d}]"]),
+              f'positions = "new tokens sit at P .. P+T-1 (P read from self_k); '
+              f'P + T <= {dims["n_text_ctx"]}"',
+              ""]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# CLI
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def cli(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("model_dir", type=Path, help="faster-whisper folder (model.bin, "
+                    "config.json, tokenizer.json)")
+    ap.add_argument("out_dir", type=Path, help="where to write the ONNX files and the spec")
+    ap.add_argument("--name", default="whisper_base",
+                    help="file name stem and spec name (default whisper_base)")
+    ap.add_argument("--external-data", choices=("auto", "yes", "no"), default="auto",
+                    help="keep weights in <file>.data (auto: when over ~1.8 GB)")
+    ap.add_argument("--licence", default="see the model's own licence (OpenAI Whisper "
+                    "weights: MIT)", help="licence line for the spec")
+    args = ap.parse_args(argv)
+    src, out, name = args.model_dir, args.out_dir, args.name
+    for f in ("model.bin", "config.json", "tokenizer.json"):
+        if not (src / f).is_file():
+            raise ConvertError(f"{src / f} is missing (need a faster-whisper folder)")
+    external = {"auto": None, "yes": True, "no": False}[args.external_data]
+    print(f"==> converting {src / 'model.bin'}", flush=True)
+    res = convert(src / "model.bin", external=external, name=name)
+    dims = res["dims"]
+    files: dict[str, tuple[str, str]] = {}
+    for part in ("encoder", "decoder"):
+        onnx_bytes, data = res[part]
+        fname = f"{name}_{part}.onnx"
+        if data is not None:
+            write_atomic(out / f"{fname}.data", data)
+            files[f"{part}_data"] = (f"{fname}.data", sha256_bytes(data))
+        write_atomic(out / fname, onnx_bytes)
+        files[part] = (fname, sha256_bytes(onnx_bytes))
+        print(f"    wrote {out / fname} ({len(onnx_bytes) + len(data or b'')} bytes)")
+    for role, f in (("tokenizer", "tokenizer.json"), ("config", "config.json")):
+        data = (src / f).read_bytes()
+        write_atomic(out / f"{name}_{f}", data)
+        files[role] = (f"{name}_{f}", sha256_bytes(data))
+    tokens = token_ids(src, dims["n_vocab"])
+    import onnx
+
+    source = [f"package = {toml_str(src.resolve().name)}",
+              'version = "local"',
+              'member = "model.bin"',
+              f"model_dir = {toml_str(str(src.resolve()))}",
+              f"model_bin_sha256 = {toml_str(res['source_sha256'])}",
+              f"spec_revision = {res['spec_revision']}",
+              f"converter = {toml_str(f'{CONVERTER_ID}, onnx=={onnx.__version__}')}"]
+    header = (f"# {name} - speech recognition (Whisper, converted from a faster-whisper folder "
+              "by scripts/whisper_convert.py).")
+    text = spec_text(name, dims, tokens, files, args.licence, source, header,
+                     task="speech recognition (Whisper encoder + KV-cache decoder)")
+    write_atomic(out / f"{name}.toml", text.encode("utf-8"))
+    print(f"    wrote {out / (name + '.toml')}")
+    print(f"==> {name}: {dims['encoder_layers']}+{dims['decoder_layers']} layers, d_model "
+          f"{dims['d_model']}, {dims['n_mels']} mel bins, vocabulary {dims['n_vocab']}")
+    return 0
+
+
+def main() -> None:
+    # Run inside scripts/fetch_models.py's pinned environment (numpy + onnx).
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fetch_models as fm
+
+    try:
+        fm.ensure_pinned_env(Path(__file__).resolve(), sys.argv[1:])
+        sys.exit(cli(sys.argv[1:]))
+    except (ConvertError, fm.FetchError) as e:
+        print(f"whisper_convert: error: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
