@@ -129,7 +129,11 @@ fn timestamp_beats_text(logits: &[f32], begin: usize) -> bool {
 /// ln Σ exp(x), in f64.
 pub fn log_sum_exp(x: &[f32]) -> f64 {
     let m = x.iter().copied().fold(f32::MIN, f32::max) as f64;
-    m + x.iter().map(|&v| (f64::from(v) - m).exp()).sum::<f64>().ln()
+    m + x
+        .iter()
+        .map(|&v| (f64::from(v) - m).exp())
+        .sum::<f64>()
+        .ln()
 }
 
 /// The greedy choice: the highest logit (the first on ties) and its log-probability.

@@ -102,7 +102,10 @@ impl LogMel {
             .map(|row| {
                 let first = row.iter().position(|&w| w > 0.0).unwrap_or(0);
                 let last = row.iter().rposition(|&w| w > 0.0).map_or(first, |l| l + 1);
-                (first, row.iter().skip(first).take(last - first).copied().collect())
+                (
+                    first,
+                    row.iter().skip(first).take(last - first).copied().collect(),
+                )
             })
             .collect();
         Self {
@@ -204,7 +207,11 @@ mod tests {
         // librosa's first filter: weight 0.0248626 at bin 1 (40 Hz), 0 at DC and bin 2.
         assert!((w[[0, 1]] - 0.024_862_6).abs() < 1e-7, "{}", w[[0, 1]]);
         assert_eq!(w[[0, 2]], 0.0);
-        assert!((w[[79, 198]] - 0.000_897_52).abs() < 1e-8, "{}", w[[79, 198]]);
+        assert!(
+            (w[[79, 198]] - 0.000_897_52).abs() < 1e-8,
+            "{}",
+            w[[79, 198]]
+        );
         assert_eq!(w[[0, 0]], 0.0);
         // The top band ends at 8 kHz.
         assert!(w[[79, 200]] == 0.0 && w[[79, 199]] > 0.0);
@@ -226,7 +233,10 @@ mod tests {
         let col = m.column(50);
         let loudest = (0..80).max_by(|&a, &b| col[a].total_cmp(&col[b])).unwrap();
         let centre = hz_to_mel(1000.0) / hz_to_mel(8000.0) * 81.0 - 1.0;
-        assert!((loudest as f64 - centre).abs() <= 1.0, "{loudest} vs {centre}");
+        assert!(
+            (loudest as f64 - centre).abs() <= 1.0,
+            "{loudest} vs {centre}"
+        );
         // The dynamic range is clamped to 8 decades (2.0 after scaling).
         let max = m.iter().copied().fold(f32::MIN, f32::max);
         let min = m.iter().copied().fold(f32::MAX, f32::min);
@@ -246,7 +256,9 @@ mod tests {
         assert!(!touched(0) && touched(1) && touched(2) && !touched(3));
 
         // Frame 0 against a naive DFT of numpy's reflect-padded signal.
-        let x: Vec<f32> = (0..2000).map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0).collect();
+        let x: Vec<f32> = (0..2000)
+            .map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0)
+            .collect();
         let padded: Vec<f64> = (0..N_FFT)
             .map(|j| f64::from(x[(j as isize - 200).unsigned_abs()]))
             .collect();
@@ -269,7 +281,14 @@ mod tests {
         assert_eq!(got, all);
         let raw: Vec<f64> = filters
             .outer_iter()
-            .map(|r| r.iter().zip(&power).map(|(w, p)| w * p).sum::<f64>().max(1e-10).log10())
+            .map(|r| {
+                r.iter()
+                    .zip(&power)
+                    .map(|(w, p)| w * p)
+                    .sum::<f64>()
+                    .max(1e-10)
+                    .log10()
+            })
             .collect();
         // Undo the scaling on bands above the clamp and compare.
         let got_floor = f64::from(got.iter().copied().fold(f32::MAX, f32::min)) * 4.0 - 4.0;

@@ -212,7 +212,10 @@ impl Whisper {
         let files: Files = toml::from_str(&text).map_err(|e| {
             spec_err(
                 &spec_path,
-                format!("not a Whisper spec (decoder, tokenizer, config and their sha256): {}", e.message()),
+                format!(
+                    "not a Whisper spec (decoder, tokenizer, config and their sha256): {}",
+                    e.message()
+                ),
             )
         })?;
         let decoder_path = dir.companion(&files.decoder, Some(&files.decoder_sha256))?;
@@ -240,8 +243,8 @@ impl Whisper {
         let decoder = rt.session(&format!("{name} decoder"), &decoder_path)?;
         let n_mels = dim(encoder.inputs(), "mel", 1).unwrap_or(80);
         // Whisper has 1501 timestamp tokens (0.00 … 30.00 s) after <|notimestamps|>.
-        let vocab = dim(decoder.outputs(), "logits", 2)
-            .unwrap_or(no_timestamps as usize + 1 + 1501);
+        let vocab =
+            dim(decoder.outputs(), "logits", 2).unwrap_or(no_timestamps as usize + 1 + 1501);
         let specials = Specials {
             eot,
             sot,
@@ -314,12 +317,19 @@ impl Whisper {
             .ok_or_else(|| self.err("log-mel is not contiguous"))?;
         let x = TensorRef::from_array_view(([1usize, n_mels, mel::FRAMES], data)).map_err(err)?;
         let outputs = self.encoder.run(ort::inputs!["mel" => x]).map_err(err)?;
-        let (shape_k, k) = outputs["cross_k"].try_extract_tensor::<f32>().map_err(err)?;
-        let (_, v) = outputs["cross_v"].try_extract_tensor::<f32>().map_err(err)?;
+        let (shape_k, k) = outputs["cross_k"]
+            .try_extract_tensor::<f32>()
+            .map_err(err)?;
+        let (_, v) = outputs["cross_v"]
+            .try_extract_tensor::<f32>()
+            .map_err(err)?;
         let dims: Vec<usize> = shape_k.iter().map(|&d| d.max(0) as usize).collect();
-        let dims: [usize; 4] = dims
-            .try_into()
-            .map_err(|d| ModelError::inference(&name, format!("cross_k has shape {d:?}, expected [L,1,N,D]")))?;
+        let dims: [usize; 4] = dims.try_into().map_err(|d| {
+            ModelError::inference(
+                &name,
+                format!("cross_k has shape {d:?}, expected [L,1,N,D]"),
+            )
+        })?;
         if dims[1] != 1 || k.len() != v.len() {
             return Err(ModelError::inference(
                 &name,
@@ -373,8 +383,12 @@ impl Whisper {
             ])
             .map_err(err)?;
         let (_, logits) = outputs["logits"].try_extract_tensor::<f32>().map_err(err)?;
-        let (_, nk) = outputs["new_self_k"].try_extract_tensor::<f32>().map_err(err)?;
-        let (_, nv) = outputs["new_self_v"].try_extract_tensor::<f32>().map_err(err)?;
+        let (_, nk) = outputs["new_self_k"]
+            .try_extract_tensor::<f32>()
+            .map_err(err)?;
+        let (_, nv) = outputs["new_self_v"]
+            .try_extract_tensor::<f32>()
+            .map_err(err)?;
         let want = l * (p + t) * d;
         if logits.len() != t * self.vocab || nk.len() != want || nv.len() != want {
             return Err(ModelError::inference(

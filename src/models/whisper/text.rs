@@ -178,7 +178,10 @@ mod tests {
     #[test]
     fn traditional_to_simplified() {
         assert_eq!(to_simplified("歡迎來到直播間"), "欢迎来到直播间");
-        assert_eq!(to_simplified("大家好!歡迎來到直播片!"), "大家好!欢迎来到直播片!");
+        assert_eq!(
+            to_simplified("大家好!歡迎來到直播片!"),
+            "大家好!欢迎来到直播片!"
+        );
         assert_eq!(to_simplified("Front, center."), "Front, center.");
     }
 }
