@@ -109,7 +109,7 @@ fn whisper_matches_ctranslate2_on_every_reference_input() {
             .zip(&want)
             .map(|(a, b)| (a - b).abs())
             .fold(0f32, f32::max);
-        if mel_diff > 1e-4 {
+        if mel_diff > 1e-5 {
             failures.push(format!("{name}: log-mel differs by {mel_diff:.2e}"));
         }
 

@@ -135,9 +135,15 @@ impl LogMel {
             let i = s.unsigned_abs();
             samples.get(i).map_or(0.0, |&v| f64::from(v))
         };
-        let mut mel = Array2::<f64>::zeros((self.n_mels, FRAMES));
-        for t in 0..FRAMES {
+        // Frames 3000 and 3001 still see the end of a full 30-s window: they are not
+        // returned, but the reference's `max(x) - 8` floor is taken over them too.
+        let frames = FRAMES + 2;
+        let mut mel = Array2::<f64>::zeros((self.n_mels, frames));
+        for t in 0..frames {
             let start = (t * HOP) as isize - (N_FFT / 2) as isize;
+            if start >= samples.len() as isize {
+                break; // only zeros from here on: mel energy 0
+            }
             for (j, (v, w)) in self.frame.iter_mut().zip(&self.window).enumerate() {
                 *v = at(start + j as isize) * w;
             }
@@ -162,7 +168,8 @@ impl LogMel {
         }
         mel.mapv_inplace(|x| x.max(1e-10).log10());
         let max = mel.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        mel.mapv(|x| ((x.max(max - 8.0) + 4.0) / 4.0) as f32)
+        mel.slice(ndarray::s![.., ..FRAMES])
+            .mapv(|x| ((x.max(max - 8.0) + 4.0) / 4.0) as f32)
     }
 }
 
@@ -298,5 +305,56 @@ mod tests {
                 assert!((v - want).abs() < 1e-4, "band {m}: {v} vs {want}");
             }
         }
+    }
+
+    #[test]
+    fn the_floor_counts_the_frames_past_3000() {
+        // A full 30-s window, silent but for a burst in its last 100 samples. Frame 3000
+        // (centred on sample 480,000) sees the burst best; it is dropped from the output, but
+        // the reference takes max(x) − 8 over it too.
+        let mut x = vec![0f32; CHUNK_SAMPLES];
+        for (i, v) in x[CHUNK_SAMPLES - 100..].iter_mut().enumerate() {
+            *v = if i % 2 == 0 { 0.8 } else { -0.8 };
+        }
+        let mut lm = LogMel::new(80);
+        let m = lm.compute(&x);
+        assert_eq!(m.dim(), (80, FRAMES));
+        // Frame 3000's mel energies by hand (samples 479,800 .. 480,200).
+        let hann = |j: usize| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * j as f64 / 400.0).cos();
+        let frame: Vec<f64> = (0..N_FFT)
+            .map(|j| f64::from(x.get(479_800 + j).copied().unwrap_or(0.0)) * hann(j))
+            .collect();
+        let power: Vec<f64> = (0..BINS)
+            .map(|k| {
+                let (mut re, mut im) = (0.0, 0.0);
+                for (j, v) in frame.iter().enumerate() {
+                    let a = -2.0 * std::f64::consts::PI * (k * j) as f64 / 400.0;
+                    re += v * a.cos();
+                    im += v * a.sin();
+                }
+                re * re + im * im
+            })
+            .collect();
+        let max3000 = mel_filters(80)
+            .outer_iter()
+            .map(|r| {
+                r.iter()
+                    .zip(&power)
+                    .map(|(w, p)| w * p)
+                    .sum::<f64>()
+                    .log10()
+            })
+            .fold(f64::MIN, f64::max);
+        let out_max = m.iter().copied().fold(f32::MIN, f32::max);
+        let floor = m.iter().copied().fold(f32::MAX, f32::min);
+        assert!(
+            f64::from(out_max) * 4.0 - 4.0 < max3000,
+            "frame 3000 is the loudest"
+        );
+        assert!(
+            (f64::from(floor) - (max3000 - 8.0 + 4.0) / 4.0).abs() < 1e-5,
+            "floor {floor} vs {}",
+            (max3000 - 4.0) / 4.0
+        );
     }
 }
