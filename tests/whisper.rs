@@ -217,7 +217,7 @@ fn whisper_matches_ctranslate2_on_every_reference_input() {
 }
 
 #[test]
-fn tokenizer_round_trip_and_simplified_chinese() {
+fn tokenizer_round_trip_and_special_tokens() {
     let r = refs();
     let rt = runtime(1);
     let w = load(&rt);
@@ -278,4 +278,40 @@ fn whisper_per_call_timings() {
         );
         assert!(steps > 0);
     }
+}
+
+#[test]
+fn missing_or_corrupt_files_name_the_file_and_its_checksum() {
+    let src = models();
+    let spec_text = std::fs::read_to_string(src.join("whisper_base.toml"))
+        .unwrap_or_else(|e| panic!("{}/whisper_base.toml: {e}", src.display()));
+    let spec: toml::Table = toml::from_str(&spec_text).unwrap();
+    let s = |k: &str| spec[k].as_str().unwrap().to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("whisper_base.toml"), &spec_text).unwrap();
+    let rt = runtime(1);
+    let dir = ModelDir(tmp.path().to_path_buf());
+    let err = |dir: &ModelDir| {
+        Whisper::new(&rt, dir, whisper::NAME)
+            .unwrap_err()
+            .to_string()
+    };
+    // Nothing there: the encoder is named first.
+    let e = err(&dir);
+    assert!(e.contains(&s("file")) && e.contains(&s("sha256")), "{e}");
+    // Encoder present: the decoder is named, with its own checksum.
+    std::os::unix::fs::symlink(src.join(s("file")), tmp.path().join(s("file"))).unwrap();
+    let e = err(&dir);
+    assert!(
+        e.contains(&s("decoder")) && e.contains(&s("decoder_sha256")),
+        "{e}"
+    );
+    // A corrupt tokenizer: its path, the expected and the found checksum.
+    std::os::unix::fs::symlink(src.join(s("decoder")), tmp.path().join(s("decoder"))).unwrap();
+    std::fs::write(tmp.path().join(s("tokenizer")), b"{}").unwrap();
+    let e = err(&dir);
+    assert!(
+        e.contains(&s("tokenizer")) && e.contains(&s("tokenizer_sha256")) && e.contains("expected"),
+        "{e}"
+    );
 }

@@ -196,6 +196,19 @@ fn spec_err(path: &Path, message: impl std::fmt::Display) -> ModelError {
     }
 }
 
+/// A named f32 output: its shape and data.
+fn output<'a>(
+    outputs: &'a ort::session::SessionOutputs<'_>,
+    key: &str,
+    model: &str,
+) -> Result<(&'a ort::value::Shape, &'a [f32]), ModelError> {
+    outputs
+        .get(key)
+        .ok_or_else(|| ModelError::inference(model, format!("the graph has no output {key:?}")))?
+        .try_extract_tensor::<f32>()
+        .map_err(|e| ModelError::inference(model, format!("output {key}: {e}")))
+}
+
 /// A static dimension of a session input or output (`None` when dynamic or absent).
 fn dim(outlets: &[ort::value::Outlet], name: &str, axis: usize) -> Option<usize> {
     let o = outlets.iter().find(|o| o.name() == name)?;
@@ -317,12 +330,8 @@ impl Whisper {
             .ok_or_else(|| self.err("log-mel is not contiguous"))?;
         let x = TensorRef::from_array_view(([1usize, n_mels, mel::FRAMES], data)).map_err(err)?;
         let outputs = self.encoder.run(ort::inputs!["mel" => x]).map_err(err)?;
-        let (shape_k, k) = outputs["cross_k"]
-            .try_extract_tensor::<f32>()
-            .map_err(err)?;
-        let (_, v) = outputs["cross_v"]
-            .try_extract_tensor::<f32>()
-            .map_err(err)?;
+        let (shape_k, k) = output(&outputs, "cross_k", &name)?;
+        let (_, v) = output(&outputs, "cross_v", &name)?;
         let dims: Vec<usize> = shape_k.iter().map(|&d| d.max(0) as usize).collect();
         let dims: [usize; 4] = dims.try_into().map_err(|d| {
             ModelError::inference(
@@ -382,13 +391,9 @@ impl Whisper {
                 "cross_v" => cv
             ])
             .map_err(err)?;
-        let (_, logits) = outputs["logits"].try_extract_tensor::<f32>().map_err(err)?;
-        let (_, nk) = outputs["new_self_k"]
-            .try_extract_tensor::<f32>()
-            .map_err(err)?;
-        let (_, nv) = outputs["new_self_v"]
-            .try_extract_tensor::<f32>()
-            .map_err(err)?;
+        let (_, logits) = output(&outputs, "logits", &name)?;
+        let (_, nk) = output(&outputs, "new_self_k", &name)?;
+        let (_, nv) = output(&outputs, "new_self_v", &name)?;
         let want = l * (p + t) * d;
         if logits.len() != t * self.vocab || nk.len() != want || nv.len() != want {
             return Err(ModelError::inference(
@@ -452,8 +457,7 @@ impl Whisper {
     pub fn detect_language(&mut self, enc: &Encoded) -> Result<Vec<(String, f32)>, ModelError> {
         self.reset();
         self.forward(enc, &[self.specials.sot])?;
-        let row = self.logits_row(0).to_vec();
-        Ok(self.language_probs(&row))
+        Ok(self.language_probs(self.logits_row(0)))
     }
 
     /// Raw greedy decoding of `prompt` (previous-text tokens, `<|startoftranscript|>`, then
@@ -504,10 +508,7 @@ impl Whisper {
         self.timings.prompt_s = t0.elapsed().as_secs_f64();
         let sot_row = self.logits_row(sot_index);
         let no_speech_prob = decode::prob(sot_row, self.specials.no_speech);
-        let languages = {
-            let row = sot_row.to_vec();
-            self.language_probs(&row)
-        };
+        let languages = self.language_probs(sot_row);
         let specials = self.specials.clone();
         // Cloned (90 ids) so the rules can borrow them while `forward` borrows `self`.
         let suppress = self.config.suppress_ids.clone();
