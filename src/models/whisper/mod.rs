@@ -9,6 +9,13 @@
 //! `models/whisper_base.toml` (`[io]`): encoder `mel` [B,n_mels,3000] → `cross_k`/`cross_v`
 //! [L,B,1500,D]; decoder `tokens` [B,T], `self_k`/`self_v` [L,B,P,D], `cross_k`/`cross_v` →
 //! `logits` [B,T,V], `new_self_k`/`new_self_v` [L,B,P+T,D].
+//!
+//! The prompt goes through the decoder in one call with an empty cache (P = 0: ONNX Runtime
+//! takes the zero-length tensors), then one call per generated token. Measured on the 2-core
+//! CPU machines (ONNX Runtime 1.32, optimised build): encoder ≈ 1.2 s per 30-s window on one
+//! thread, ≈ 0.6 s on two; decoder ≈ 22 ms per token on one thread, ≈ 16 ms on two (the
+//! tied 51,865-word output projection and cross-attention over 1500 positions dominate);
+//! log-mel ≈ 10 ms. An [`Encoded`] window holds 2 × 18 MB of cross-attention keys/values.
 
 pub mod decode;
 pub mod mel;
