@@ -1,5 +1,6 @@
 //! Pretrained ONNX models through ONNX Runtime (`ort`, loaded dynamically): speech activity
-//! (Silero VAD), audio events (YAMNet), faces (CenterFace), on-screen text (PP-OCRv4).
+//! (Silero VAD), audio events (YAMNet), faces (CenterFace), on-screen text (PP-OCRv4),
+//! speech recognition (Whisper).
 //!
 //! Each model has a spec file in `models/` (provenance, checksum, inputs, preprocessing,
 //! outputs). Pre- and post-processing are pure functions next to each model; only
@@ -11,6 +12,7 @@ pub mod runtime;
 pub mod spec;
 pub mod status;
 pub mod vad;
+pub mod whisper;
 pub mod yamnet;
 
 pub use runtime::{Device, Runtime};
