@@ -11,6 +11,8 @@ Usage: scripts/bench.py [MINUTES ...]   (default 30 120 240)
 For each length it makes, once (cached in ${LIVECUT_BENCH_CACHE:-~/.cache/livecut-bench}):
   * a 1080p30 H.264 + AAC recording with creation_time 2024-09-03T11:12:50Z (a 2-minute
     segment encoded once, then stream-copied end to end, so 4 hours cost seconds to make);
+    its sound is a host talking all the time (espeak-ng Mandarin over a tone and noise), so
+    the speech stage has as much to hear as in a real session;
   * a comment export and an order export for it (scripts/bench_timelines_gen.py: CSV,
     absolute Beijing times, ~3 comments/s with a 30 s burst every ~10 minutes, 0.1-0.3
     orders/s rising after flash sales);
@@ -45,7 +47,8 @@ BIN = os.environ.get("LIVECUT_BIN") or os.path.join(ROOT, "target", "release", "
 CACHE = os.environ.get("LIVECUT_BENCH_CACHE", os.path.expanduser("~/.cache/livecut-bench"))
 SEGMENT_S = 120
 DEFAULT_MINUTES = [30.0, 120.0, 240.0]
-STAGES = ["probe", "timelines", "decode", "survey", "candidates", "detail", "fuse", "report"]  # decode: --full
+STAGES = ["probe", "timelines", "decode", "survey", "candidates", "detail", "fuse", "speech", "classify",
+          "report"]  # decode: --full
 FULL_UP_TO_MIN = 30.0
 TARGET_RTF, TARGET_VS_FFMPEG, TARGET_RSS_MIB = 100.0, 0.2, 1024.0
 DASH = "–"
@@ -59,21 +62,60 @@ def sh(args):
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+# The host talks all the time, as in a real session (the speech stage has work to do):
+# espeak-ng Mandarin (pinyin voice) selling sentences with short pauses, over a tone and
+# pink noise.
+TALK = [
+    "jia1 ren2 men5 hao3, huan1 ying2 lai2 dao4 zhi2 bo1 jian1.",
+    "zhe4 kuan3 chan3 pin3 fei1 chang2 hao3 yong4, da4 jia1 kan4 yi2 xia4.",
+    "jin1 tian1 de5 jia4 ge2 zhen1 de5 hen3 hua2 suan4.",
+    "you3 wen4 ti2 ke3 yi3 zai4 ping2 lun4 qu1 wen4 wo3.",
+    "zhe4 ge4 cai2 zhi4 mo1 qi3 lai2 hen3 shu1 fu5.",
+    "da4 jia1 kan4 yi2 xia4 zhe4 ge4 xi4 jie2, zuo4 gong1 fei1 chang2 hao3.",
+]
+
+
+def make_talk(path):
+    """About two minutes of a host's talk (16 kHz mono WAV)."""
+    parts = []
+    with tempfile.TemporaryDirectory() as d:
+        i = 0
+        total = 0.0
+        while total < SEGMENT_S:
+            wav = os.path.join(d, f"s{i:03d}.wav")
+            sh(["espeak-ng", "-v", "cmn-latn-pinyin", "-s", str(160 + 7 * (i % 4)), "-w", wav, TALK[i % len(TALK)]])
+            pad = os.path.join(d, f"p{i:03d}.wav")
+            sh(["ffmpeg", "-y", "-i", wav, "-af", f"aresample=16000,apad=pad_dur={0.4 + 0.3 * (i % 3)}", "-ac", "1", pad])
+            parts.append(pad)
+            total += float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of",
+                                           "csv=p=0", pad], capture_output=True, text=True).stdout or 0)
+            i += 1
+        lst = os.path.join(d, "list.txt")
+        with open(lst, "w") as f:
+            f.writelines(f"file '{p}'\n" for p in parts)
+        sh(["ffmpeg", "-y", "-f", "concat", "-safe", "0", "-i", lst, "-t", str(SEGMENT_S), path])
+
+
 def make_recording(minutes):
     os.makedirs(CACHE, exist_ok=True)
-    seg = os.path.join(CACHE, "segment-1080p30.mp4")
+    seg = os.path.join(CACHE, "segment-1080p30-talk.mp4")
     if not os.path.exists(seg):
         log("encoding the 2-minute 1080p30 segment (once)")
         tmp = seg + ".part.mp4"
+        talk = seg + ".talk.wav"
+        make_talk(talk)
         sh(["ffmpeg", "-y", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30",
             "-f", "lavfi", "-i", "sine=frequency=220:sample_rate=48000",
             "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.05:sample_rate=48000",
-            "-filter_complex", "[1:a][2:a]amix=inputs=2[a]", "-map", "0:v", "-map", "[a]",
+            "-i", talk,
+            "-filter_complex", "[1:a]volume=0.3[t];[3:a]aresample=48000,volume=1.5[v];"
+                               "[t][2:a][v]amix=inputs=3:normalize=0[a]", "-map", "0:v", "-map", "[a]",
             "-t", str(SEGMENT_S), "-c:v", "libx264", "-preset", "veryfast", "-b:v", "6M",
             "-maxrate", "6M", "-bufsize", "12M",
             "-g", "60", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", tmp])
         os.replace(tmp, seg)
-    rec = os.path.join(CACHE, f"bench-{minutes}min-1080p30.mp4")
+        os.unlink(talk)
+    rec = os.path.join(CACHE, f"bench-{minutes}min-1080p30-talk.mp4")
     if not os.path.exists(rec):
         n = max(1, round(minutes * 60 / SEGMENT_S))
         need, free = os.path.getsize(seg) * n, shutil.disk_usage(CACHE).free
@@ -171,6 +213,14 @@ def read_signals(out_dir):
         return json.load(f)
 
 
+def read_transcript(out_dir):
+    paths = glob.glob(os.path.join(out_dir, "*", "transcript.json"))
+    if not paths:
+        return None
+    with open(paths[0]) as f:
+        return json.load(f)
+
+
 def fmt_s(v):
     if v is None:
         return DASH
@@ -234,6 +284,11 @@ def main():
                 rows.append(row)
                 continue
             sig = read_signals(out)
+            tr = read_transcript(out)
+            if tr is not None:
+                heard = sum(b - a for a, b in tr.get("transcribed", []))
+                row["speech"] = dict(heard_s=heard, segments=len(tr.get("segments", [])),
+                                     recognize_s=(tr.get("cost_seconds") or {}).get("recognize", 0.0))
             row["stages"] = sig.get("stage_seconds") or {}
             row["cascade"] = sig.get("cascade")
             rows.append(row)
@@ -306,6 +361,14 @@ def main():
             ok = lambda c: "ok" if c else "MISSED"  # noqa: E731
             print(f"  {r['length']:>7}: {rtf:7.1f}x real time {ok(rtf >= TARGET_RTF):6}  {vs:5.2f}x ffmpeg "
                   f"{ok(vs <= TARGET_VS_FFMPEG):6}  {r['rss']:6.0f} MiB {ok(r['rss'] <= TARGET_RSS_MIB)}")
+        for r in default:
+            sp = r.get("speech")
+            if sp and sp["heard_s"] > 0:
+                stage = r["stages"].get("speech", 0.0)
+                print(f"  {r['length']:>7}: speech: {sp['heard_s'] / 60:.1f} min of audio listened to "
+                      f"({100 * sp['heard_s'] / r['dur']:.1f} % of the recording), {sp['segments']} sentences; "
+                      f"speech stage {stage:.1f} s = {60 * stage / sp['heard_s']:.1f} s per minute listened to "
+                      f"(recogniser {60 * sp['recognize_s'] / sp['heard_s']:.1f} s/min)")
         if len(default) > 1:
             lo, hi = min(r["rss"] for r in default), max(r["rss"] for r in default)
             print(f"  peak RSS over lengths: {lo:.0f}-{hi:.0f} MiB (max/min {hi / lo:.2f})")

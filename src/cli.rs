@@ -242,6 +242,10 @@ pub struct AnalysisFlags {
     /// ...) [default: the profile's, auto].
     #[arg(long, value_name = "CODE")]
     pub language: Option<String>,
+    /// Speech model: a spec name in the models folder (`whisper_base`, fetched by set-up;
+    /// `scripts/whisper_convert.py` turns any faster-whisper model into one).
+    #[arg(long, value_name = "NAME", default_value = "whisper_base")]
+    pub speech_model: String,
 }
 
 #[derive(Debug, Args)]
@@ -512,6 +516,7 @@ impl AnalysisFlags {
                 device: self.device,
                 dir: self.models.clone(),
                 face_fps: self.face_fps,
+                speech_model: self.speech_model.clone(),
                 transcribe: if self.no_models {
                     TranscribeMode::Off
                 } else {

@@ -11,6 +11,7 @@ pub const ALL: &[&str] = &[
     "centerface",
     "ppocrv4_det",
     "ppocrv4_rec",
+    "whisper_base",
 ];
 
 /// Print one line per model and one for the runtime; true when everything is usable.

@@ -15,6 +15,12 @@ pub const CHUNK: usize = 512;
 pub const CONTEXT: usize = 64;
 /// Seconds per probability.
 pub const STEP_S: f64 = CHUNK as f64 / 16_000.0;
+/// Chunks of non-speech (probability below [`QUIET`]) after which the recurrent state is
+/// reset (5 s). Over long music or silence the carried state drifts until even clear
+/// speech stays near 0 (seen on a 2-minute music bed: a voice at 111 s scored 0.08
+/// in the stream and 1.00 from a fresh state); resetting in a quiet stretch costs nothing.
+const RESET_AFTER: usize = 156;
+const QUIET: f32 = 0.15;
 
 #[derive(Debug)]
 pub struct Vad {
@@ -22,6 +28,8 @@ pub struct Vad {
     state: Array3<f32>,
     context: [f32; CONTEXT],
     pending: Vec<f32>,
+    /// Consecutive quiet chunks.
+    quiet: usize,
 }
 
 impl Vad {
@@ -32,6 +40,7 @@ impl Vad {
             state: Array3::zeros((2, 1, 128)),
             context: [0.0; CONTEXT],
             pending: Vec::with_capacity(CHUNK * 2),
+            quiet: 0,
         })
     }
 
@@ -42,7 +51,17 @@ impl Vad {
         let mut offset = 0;
         while self.pending.len() - offset >= CHUNK {
             let input = window(&self.context, &self.pending[offset..offset + CHUNK]);
-            out.push(self.run(&input)?);
+            let p = self.run(&input)?;
+            out.push(p);
+            if p < QUIET {
+                self.quiet += 1;
+                if self.quiet >= RESET_AFTER {
+                    self.state.fill(0.0);
+                    self.quiet = 0;
+                }
+            } else {
+                self.quiet = 0;
+            }
             self.context
                 .copy_from_slice(&self.pending[offset + CHUNK - CONTEXT..offset + CHUNK]);
             offset += CHUNK;

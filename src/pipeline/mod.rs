@@ -136,6 +136,9 @@ pub struct ModelOptions {
     pub face_max_side: u32,
     /// Where the speech stage listens (`--transcribe`); `off` needs no speech model.
     pub transcribe: TranscribeMode,
+    /// The speech model's spec name in the models folder (`--speech-model`; default
+    /// `whisper_base`, the one set-up fetches; `scripts/whisper_convert.py` makes others).
+    pub speech_model: String,
 }
 
 impl Default for ModelOptions {
@@ -149,6 +152,7 @@ impl Default for ModelOptions {
             face_fps: 0.5,
             face_max_side: 320,
             transcribe: TranscribeMode::Auto,
+            speech_model: models::whisper::NAME.to_string(),
         }
     }
 }
@@ -186,12 +190,24 @@ pub fn load_models(opts: &ModelOptions) -> Result<(ModelSet, ModelsUsed)> {
         let spec = dir.spec(name)?;
         used.models.push(format!("{}=={}", spec.name, spec.sha256));
     }
+    let speech: Option<Box<dyn crate::speech::Recognizer + Send>> = match opts.transcribe {
+        TranscribeMode::Off => None,
+        _ => {
+            // The speech stage runs alone after the media tracks: its sessions may use
+            // every core.
+            let mut whole = rt.clone();
+            whole.threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let w = models::whisper::Whisper::new(&whole, &dir, &opts.speech_model)?;
+            used.models.push(format!("{}=={}", w.name(), w.sha256()));
+            Some(Box::new(w))
+        }
+    };
     let set = ModelSet {
         vad: Some(models::vad::Vad::new(&rt, &dir)?),
         yamnet: Some(models::yamnet::Yamnet::new(&rt, &dir)?),
         faces: Some(models::faces::FaceDetector::new(&rt, &dir)?),
         ocr: Some(models::ocr::Ocr::new(&rt, &dir)?),
-        speech: None,
+        speech,
         face_max_side: opts.face_max_side,
         seconds: Default::default(),
     };

@@ -11,6 +11,7 @@
 
 pub mod keywords;
 pub mod plan;
+mod whisper;
 
 use std::collections::BTreeMap;
 
@@ -139,6 +140,23 @@ pub fn check_language(code: &str) -> Result<(), String> {
         ))
     }
 }
+
+/// Phrases Whisper is known to invent over silence, music or noise (learnt from the
+/// subtitles it was trained on); a segment containing one is dropped. Matched on
+/// normalised text (lower case, no spaces or punctuation).
+const HALLUCINATIONS: &[&str] = &[
+    "点赞订阅",
+    "订阅小铃铛",
+    "请不吝点赞",
+    "明镜与点点",
+    "字幕由amaraorg",
+    "字幕志愿者",
+    "amaraorg社区",
+    "thanksforwatching",
+    "thankyouforwatching",
+    "pleasesubscribe",
+    "subtitlesby",
+];
 
 /// Why the speech stage failed.
 #[derive(Debug, thiserror::Error)]
@@ -399,7 +417,20 @@ impl<'a> Listener<'a> {
                 "repetition loop (compression ratio {:.2})",
                 r.compression_ratio
             ));
-        } else {
+        }
+        if !silent && !r.keyword_logprob.is_empty() {
+            // Scored against the audio: usable even when the text is not.
+            self.transcript.keyword_scores.push(WindowScores {
+                start_s: w.start_s,
+                end_s: w.end_s,
+                logprob: r
+                    .keyword_logprob
+                    .iter()
+                    .map(|x| x.is_finite().then(|| round3f(*x)))
+                    .collect(),
+            });
+        }
+        if !silent && !looping {
             let mut last_text: Option<String> = None;
             for seg in &r.segments {
                 let text = seg.text.trim();
@@ -410,12 +441,26 @@ impl<'a> Listener<'a> {
                 if text.is_empty() || b <= a {
                     continue;
                 }
+                let norm = keywords::normalise(text);
+                if let Some(h) = HALLUCINATIONS.iter().find(|h| norm.contains(*h)) {
+                    report.dropped.push(format!(
+                        "{a:.1}-{b:.1} s: a phrase Whisper invents over silence ({h})"
+                    ));
+                    continue;
+                }
                 if last_text.as_deref() == Some(text) {
                     report
                         .dropped
                         .push(format!("{a:.1}-{b:.1} s: repeats the previous segment"));
                     continue;
                 }
+                // Whisper's timestamps are coarse at window edges (its first segment
+                // starts at the window's start): tighten them to the speech the VAD
+                // heard inside the segment.
+                let (a, b) = match vad.and_then(|v| heard_within(v, a, b, s.vad_threshold)) {
+                    Some((x, y)) if y - x >= 0.2 => (x.max(a), y.min(b)),
+                    _ => (a, b),
+                };
                 if let Some(v) = vad {
                     let heard = speech_share(v, a, b, s.vad_threshold);
                     if heard.is_some_and(|h| h < s.min_segment_speech) {
@@ -434,17 +479,6 @@ impl<'a> Listener<'a> {
                     text: text.to_string(),
                     lang: r.language.clone(),
                     confidence: round3(f64::from(seg.avg_logprob).exp().clamp(0.0, 1.0)),
-                });
-            }
-            if !r.keyword_logprob.is_empty() {
-                self.transcript.keyword_scores.push(WindowScores {
-                    start_s: w.start_s,
-                    end_s: w.end_s,
-                    logprob: r
-                        .keyword_logprob
-                        .iter()
-                        .map(|x| x.is_finite().then(|| round3f(*x)))
-                        .collect(),
                 });
             }
         }
@@ -503,6 +537,15 @@ impl<'a> Listener<'a> {
         t.keywords = hits;
         t
     }
+}
+
+/// First and last moments of `[a, b)` the VAD heard as speech (each chunk ±16 ms).
+fn heard_within(vad: &Track, a: f64, b: f64, threshold: f32) -> Option<(f64, f64)> {
+    let lo = vad.times_s.partition_point(|&t| t < a);
+    let hi = vad.times_s.partition_point(|&t| t < b);
+    let first = (lo..hi).find(|&i| vad.values[i] >= threshold)?;
+    let last = (lo..hi).rev().find(|&i| vad.values[i] >= threshold)?;
+    Some((vad.times_s[first] - 0.016, vad.times_s[last] + 0.016))
 }
 
 /// Share of `[a, b)` the VAD heard as speech (`None` where it did not run).

@@ -76,6 +76,7 @@ fn guards_drop_silence_loops_repeats_and_text_the_vad_did_not_hear() {
             seg(0.0, 4.0, "家人们，秒杀开始了！"),
             seg(4.0, 8.0, "家人们，秒杀开始了！"),
             seg(15.0, 25.0, "谢谢观看"),
+            seg(8.0, 9.5, "请点赞 订阅 小铃铛"),
         ]),
         Some(&v),
     );
@@ -104,7 +105,8 @@ fn guards_drop_silence_loops_repeats_and_text_the_vad_did_not_hear() {
     assert_eq!((t.segments[0].start_s, t.segments[0].end_s), (100.0, 104.0));
     assert_eq!(t.language, "zh");
     let dropped: Vec<&String> = t.windows.iter().flat_map(|w| &w.dropped).collect();
-    assert_eq!(dropped.len(), 4, "{dropped:?}");
+    assert_eq!(dropped.len(), 5, "{dropped:?}");
+    assert!(dropped.iter().any(|d| d.contains("invents")));
     assert!(dropped.iter().any(|d| d.contains("no speech")));
     assert!(dropped.iter().any(|d| d.contains("repetition loop")));
     assert!(dropped.iter().any(|d| d.contains("repeats the previous")));

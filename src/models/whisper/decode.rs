@@ -127,6 +127,22 @@ fn timestamp_beats_text(logits: &[f32], begin: usize) -> bool {
 }
 
 /// ln Σ exp(x), in f64.
+/// Whether the text tokens (those below `timestamp_begin`) end in a repetition loop: the
+/// same 2–12 tokens four times in a row, or one token eight times.
+pub fn looping(tokens: &[u32], timestamp_begin: u32) -> bool {
+    let tail: Vec<u32> = tokens
+        .iter()
+        .rev()
+        .filter(|&&t| t < timestamp_begin)
+        .take(48)
+        .copied()
+        .collect();
+    (1..=12).any(|n| {
+        let times = if n == 1 { 8 } else { 4 };
+        tail.len() >= n * times && (1..times).all(|k| tail[..n] == tail[k * n..(k + 1) * n])
+    })
+}
+
 pub fn log_sum_exp(x: &[f32]) -> f64 {
     let m = x.iter().copied().fold(f32::MIN, f32::max) as f64;
     m + x
@@ -168,6 +184,22 @@ pub fn softmax_of(logits: &[f32], ids: &[u32]) -> Vec<f32> {
         .iter()
         .map(|&v| (f64::from(v) - lse).exp() as f32)
         .collect()
+}
+
+#[cfg(test)]
+mod loop_tests {
+    use super::looping;
+
+    #[test]
+    fn repetition_loops_are_seen_and_speech_is_not() {
+        let ts = 50364;
+        assert!(looping(&[1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3], ts));
+        assert!(looping(&[9, 9, 9, 9, 9, 9, 9, 9], ts));
+        // Timestamps between the repeats do not hide a loop.
+        assert!(looping(&[1, 2, 50400, 1, 2, 50410, 1, 2, 50420, 1, 2], ts));
+        assert!(!looping(&[1, 2, 3, 4, 1, 2, 3, 5, 1, 2, 3, 6], ts));
+        assert!(!looping(&[7, 7, 7, 7, 7, 7, 7], ts));
+    }
 }
 
 #[cfg(test)]

@@ -479,7 +479,7 @@ impl Whisper {
         let max_len = max_len.min(MAX_POSITIONS);
         let start_step = prompt.len().saturating_sub(1);
         let steps = (max_len / 2).min(max_len.saturating_sub(start_step));
-        self.greedy(enc, prompt, steps).map(|(g, _)| g)
+        self.greedy(enc, prompt, steps, false).map(|(g, _)| g)
     }
 
     fn check_prompt(&self, prompt: &[u32]) -> Result<(usize, bool), ModelError> {
@@ -507,6 +507,7 @@ impl Whisper {
         enc: &Encoded,
         prompt: &[u32],
         max_steps: usize,
+        stop_on_loop: bool,
     ) -> Result<(Generated, Vec<(String, f32)>), ModelError> {
         let (sot_index, timestamps) = self.check_prompt(prompt)?;
         let t0 = Instant::now();
@@ -545,6 +546,11 @@ impl Whisper {
             tokens.push(token);
             logprobs.push(lp);
             if step + 1 == max_steps {
+                break;
+            }
+            if stop_on_loop && decode::looping(&tokens, specials.timestamp_begin) {
+                // A repetition loop (the same few tokens over and over): what follows is
+                // more of it; the window's compression ratio tells the caller.
                 break;
             }
             self.forward(enc, &[token])?;
@@ -599,11 +605,14 @@ impl Whisper {
             prompt.push(sp.no_timestamps);
         }
         let start_step = prompt.len() - 1;
+        // At most ~12 tokens per second of audio (fast Mandarin with timestamps is ~9).
+        let by_length = (12.0 * enc.duration_s).ceil() as usize + 16;
         let steps = opts
             .max_tokens
+            .min(by_length)
             .min(DEFAULT_MAX_LENGTH / 2)
             .min(DEFAULT_MAX_LENGTH - start_step);
-        let (g, languages) = self.greedy(enc, &prompt, steps)?;
+        let (g, languages) = self.greedy(enc, &prompt, steps, true)?;
         let language_prob = languages
             .iter()
             .find(|(l, _)| *l == language)

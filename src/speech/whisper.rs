@@ -1,0 +1,73 @@
+//! Whisper as the speech stage's recogniser: one encoder pass per window, shared by the
+//! transcription and the keyword scores.
+
+use crate::models::whisper::{TranscribeOptions, Whisper};
+use crate::models::ModelError;
+
+use super::{RawSegment, Recognizer, WindowRequest, WindowResult};
+
+/// Whether `word` is written in CJK characters (scored with the `<|zh|>` prompt).
+fn is_cjk(word: &str) -> bool {
+    word.chars()
+        .any(|c| matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF))
+}
+
+impl Recognizer for Whisper {
+    fn model(&self) -> String {
+        format!("{}=={}", self.name(), self.sha256())
+    }
+
+    fn recognize(
+        &mut self,
+        samples: &[f32],
+        request: &WindowRequest<'_>,
+    ) -> Result<WindowResult, ModelError> {
+        let encoded = self.encode(samples)?;
+        let opts = TranscribeOptions {
+            language: request.language.map(str::to_string),
+            timestamps: true,
+            simplified_chinese: request.simplified_chinese,
+            max_tokens: 224,
+        };
+        let t = self.transcribe(&encoded, &opts)?;
+        // Chinese words are scored with the <|zh|> prompt whatever language the window was
+        // detected as (accented or synthetic Mandarin is often taken for another language),
+        // other words in the window's language.
+        let mut keyword_logprob = Vec::with_capacity(request.keywords.len());
+        for (word, _) in request.keywords {
+            let lang = if is_cjk(word) {
+                "zh"
+            } else {
+                t.language.as_str()
+            };
+            keyword_logprob.push(self.keyword_logprob(&encoded, lang, word)?);
+        }
+        Ok(WindowResult {
+            language: t.language,
+            language_prob: t.language_prob,
+            no_speech_prob: t.no_speech_prob,
+            avg_logprob: t.avg_logprob,
+            compression_ratio: t.compression_ratio,
+            segments: t
+                .segments
+                .into_iter()
+                .map(|s| RawSegment {
+                    start_s: s.start_s,
+                    end_s: s.end_s,
+                    text: s.text,
+                    avg_logprob: s.avg_logprob,
+                })
+                .collect(),
+            keyword_logprob,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cjk_words_are_told_apart() {
+        assert!(super::is_cjk("上链接"));
+        assert!(!super::is_cjk("sale"));
+    }
+}
