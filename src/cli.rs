@@ -236,7 +236,7 @@ pub struct AnalysisFlags {
     /// Where speech is transcribed (Whisper): around the candidate moments and the chosen
     /// highlights (`auto`), everywhere the VAD hears speech (`all`), or not at all (`off`,
     /// which needs no speech model).
-    #[arg(long, value_enum, default_value_t = TranscribeMode::Auto)]
+    #[arg(long, value_enum, default_value_t = TranscribeMode::Auto, env = "LIVECUT_TRANSCRIBE")]
     pub transcribe: TranscribeMode,
     /// Spoken language: `auto` (detected per window) or a Whisper code (`zh`, `en`, `ja`,
     /// ...) [default: the profile's, auto].

@@ -86,7 +86,8 @@ fn check_highlights_schema(h: &Value, duration: f64) {
 fn run_finds_the_moments_and_cuts_clean_clips() {
     let demo = demo();
     let out = scratch("demo_run");
-    let o = run(livecut()
+    // The main job as users run it: speech transcribed (the default).
+    let o = run(livecut_with_speech()
         .arg("run")
         .arg(&demo.mp4)
         .arg("--comments")
@@ -172,6 +173,25 @@ fn run_finds_the_moments_and_cuts_clean_clips() {
         2 * hs.len()
     );
     assert!(inside.is_empty(), "boundaries inside speech: {inside:?}");
+
+    // What was said: transcript.json, each highlight's transcript, and no boundary inside
+    // a transcribed sentence.
+    let t = read_json(&dir.join("transcript.json"));
+    assert!(t["model"].as_str().unwrap().starts_with("whisper_base=="));
+    let sentences: Vec<(f64, f64)> = t["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (f(&x["start_s"]), f(&x["end_s"])))
+        .collect();
+    assert!(!sentences.is_empty(), "the host talks all the time: {t}");
+    for hl in hs {
+        assert!(hl["transcript"].is_string(), "{hl}");
+        for b in [f(&hl["start_s"]), f(&hl["end_s"])] {
+            let cut = sentences.iter().find(|(a, e)| a + 0.1 < b && b < e - 0.1);
+            assert!(cut.is_none(), "boundary {b} inside the sentence {cut:?}");
+        }
+    }
 
     // Manifest and clips.
     let m = validate_manifest(&dir.join("manifest.json"));

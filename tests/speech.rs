@@ -59,7 +59,7 @@ fn recorded_voices_are_transcribed_where_they_were_placed_and_music_stays_silent
     let dir = voices();
     let truth = read_json(&dir.join("voices.truth.json"));
     let out = scratch("speech-voices");
-    let o = run(livecut()
+    let o = run(livecut_with_speech()
         .arg("analyze")
         .arg(dir.join("voices.mp4"))
         .args(["--transcribe", "all", "--out"])
@@ -138,7 +138,7 @@ fn transcribe_off_needs_no_speech_model_and_a_missing_one_is_named() {
         }
     }
     let out = scratch("speech-off");
-    let o = run(livecut()
+    let o = run(livecut_with_speech()
         .arg("analyze")
         .arg(dir.join("voices.mp4"))
         .arg("--models")
@@ -147,7 +147,7 @@ fn transcribe_off_needs_no_speech_model_and_a_missing_one_is_named() {
         .arg(&out));
     assert_eq!(o.status.code(), Some(0));
     assert!(!out.join("voices/transcript.json").exists());
-    let o = run(livecut()
+    let o = run(livecut_with_speech()
         .arg("analyze")
         .arg(dir.join("voices.mp4"))
         .arg("--models")
@@ -244,7 +244,7 @@ fn a_flash_sale_that_is_only_spoken_is_found_and_typed_flash_sale() {
         &["--host-voice", "cmn-latn-pinyin"],
     );
     let out = scratch("speech-spoken-sale");
-    let o = run(livecut()
+    let o = run(livecut_with_speech()
         .arg("analyze")
         .arg(&s.mp4)
         .arg("--comments")

@@ -22,9 +22,20 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The binary, with speech transcription off (`LIVECUT_TRANSCRIBE=off`): the speech
+/// stage has its own tests (`tests/speech.rs`, the demo), and Whisper in every other test
+/// would multiply the suite's time. [`livecut_with_speech`] leaves the default on.
 pub fn livecut() -> Command {
+    let mut cmd = livecut_with_speech();
+    cmd.env("LIVECUT_TRANSCRIBE", "off");
+    cmd
+}
+
+/// The binary with the default speech stage (`--transcribe auto`).
+pub fn livecut_with_speech() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_livecut"));
     cmd.env_remove("LIVECUT_LOG");
+    cmd.env_remove("LIVECUT_TRANSCRIBE");
     cmd
 }
 
