@@ -17,6 +17,10 @@ const SIGNALS: &[&str] = &[
     "host_motion",
     "audio_events",
     "screen_text",
+    "speech_purchase",
+    "speech_lottery",
+    "speech_price",
+    "speech_product",
     "comments",
     "orders",
 ];
