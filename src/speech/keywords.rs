@@ -137,7 +137,7 @@ pub fn tracks(hits: &[KeywordHit], lexicon: &SpeechLexicon, duration_s: f64) -> 
 pub struct WindowScores {
     pub start_s: f64,
     pub end_s: f64,
-    /// Mean log-probability of each `scored` word (same order as the lexicon's list);
+    /// Log-probability per character of each `scored` word (same order as the lexicon's list);
     /// `None` where it was not scored (a Chinese word in speech of another language).
     pub logprob: Vec<Option<f32>>,
 }
@@ -204,6 +204,7 @@ mod tests {
                 ("上链接".into(), "purchase".into()),
                 ("秒杀".into(), "purchase".into()),
             ],
+            scored_forms: vec!["上鏈接".into(), "秒殺".into()],
         }
     }
 

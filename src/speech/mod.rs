@@ -11,7 +11,7 @@
 
 pub mod keywords;
 pub mod plan;
-mod whisper;
+pub mod whisper;
 
 use std::collections::BTreeMap;
 
@@ -96,7 +96,7 @@ impl Default for SpeechSettings {
             compression_ratio_threshold: 2.4,
             min_segment_speech: 0.15,
             keyword_margin: 1.0,
-            keyword_floor: -4.5,
+            keyword_floor: -9.0,
         }
     }
 }
@@ -172,8 +172,8 @@ pub enum SpeechError {
 pub struct WindowRequest<'a> {
     /// `None`: detect.
     pub language: Option<&'a str>,
-    /// Words to score against the audio (word, class).
-    pub keywords: &'a [(String, String)],
+    /// Words to score against the audio, in the written form to score.
+    pub keywords: &'a [String],
     pub simplified_chinese: bool,
 }
 
@@ -186,7 +186,7 @@ pub struct WindowResult {
     pub avg_logprob: f32,
     pub compression_ratio: f32,
     pub segments: Vec<RawSegment>,
-    /// Mean log-probability of each requested keyword (same order).
+    /// Log-probability per written character of each requested keyword (same order).
     pub keyword_logprob: Vec<f32>,
 }
 
@@ -371,7 +371,7 @@ impl<'a> Listener<'a> {
             let since = std::time::Instant::now();
             let request = WindowRequest {
                 language: self.settings.fixed_language(),
-                keywords: &self.lexicon.scored,
+                keywords: &self.lexicon.scored_forms,
                 simplified_chinese: self.settings.simplified_chinese,
             };
             let result = self.recognizer.recognize(&samples, &request)?;

@@ -1,7 +1,7 @@
 //! Whisper as the speech stage's recogniser: one encoder pass per window, shared by the
 //! transcription and the keyword scores.
 
-use crate::models::whisper::{TranscribeOptions, Whisper};
+use crate::models::whisper::{Encoded, TranscribeOptions, Whisper};
 use crate::models::ModelError;
 
 use super::{RawSegment, Recognizer, WindowRequest, WindowResult};
@@ -10,6 +10,24 @@ use super::{RawSegment, Recognizer, WindowRequest, WindowResult};
 fn is_cjk(word: &str) -> bool {
     word.chars()
         .any(|c| matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF))
+}
+
+/// How well `word` (in the written form to score) fits the window: the log-probability of
+/// its tokens forced after the transcription prompt, per written character (tokenisations
+/// of one word differ in length between written forms). Chinese words are scored with the
+/// `<|zh|>` prompt whatever language the window was detected as (accented or synthetic
+/// Mandarin is often taken for another language), other words in `language`.
+pub fn keyword_score(
+    whisper: &mut Whisper,
+    encoded: &Encoded,
+    word: &str,
+    language: &str,
+) -> Result<f32, ModelError> {
+    let lang = if is_cjk(word) { "zh" } else { language };
+    let mean = whisper.keyword_logprob(encoded, lang, word)?;
+    let tokens = whisper.encode_text(word)?.len() as f32;
+    let chars = word.chars().filter(|c| !c.is_whitespace()).count().max(1) as f32;
+    Ok(mean * tokens / chars)
 }
 
 impl Recognizer for Whisper {
@@ -34,13 +52,8 @@ impl Recognizer for Whisper {
         // detected as (accented or synthetic Mandarin is often taken for another language),
         // other words in the window's language.
         let mut keyword_logprob = Vec::with_capacity(request.keywords.len());
-        for (word, _) in request.keywords {
-            let lang = if is_cjk(word) {
-                "zh"
-            } else {
-                t.language.as_str()
-            };
-            keyword_logprob.push(self.keyword_logprob(&encoded, lang, word)?);
+        for word in request.keywords {
+            keyword_logprob.push(keyword_score(self, &encoded, word, &t.language)?);
         }
         Ok(WindowResult {
             language: t.language,

@@ -36,13 +36,24 @@ pub struct SpeechLexicon {
     pub classes: Vec<(String, Vec<String>)>,
     /// (word, class) in the file's order.
     pub scored: Vec<(String, String)>,
+    /// The form each scored word is scored in against the audio (`word=form` in the file,
+    /// e.g. the Traditional characters Whisper prefers to write: `上链接=上鏈接`; else the
+    /// word itself). Same order as `scored`.
+    pub scored_forms: Vec<String>,
 }
 
 impl SpeechLexicon {
     fn from_words(w: SpeechWords) -> Result<Self, String> {
         let classes: Vec<(String, Vec<String>)> = w.classes.into_iter().collect();
-        let scored = w
+        let (words, scored_forms): (Vec<String>, Vec<String>) = w
             .scored
+            .into_iter()
+            .map(|entry| match entry.split_once('=') {
+                Some((word, form)) => (word.trim().to_string(), form.trim().to_string()),
+                None => (entry.trim().to_string(), entry.trim().to_string()),
+            })
+            .unzip();
+        let scored = words
             .into_iter()
             .map(|word| {
                 let class = classes
@@ -65,7 +76,11 @@ impl SpeechLexicon {
                 Ok((word, class))
             })
             .collect::<Result<_, String>>()?;
-        Ok(Self { classes, scored })
+        Ok(Self {
+            classes,
+            scored,
+            scored_forms,
+        })
     }
 }
 
