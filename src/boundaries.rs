@@ -114,8 +114,8 @@ impl Boundaries {
     }
 
     /// Boundary points between sentences: before each start (a clip start) or after each
-    /// end (a clip end), moved into a VAD pause within 0.5 s when there is one, and never
-    /// inside another sentence.
+    /// end (a clip end), moved into a VAD pause within 0.5 s when there is one; never inside
+    /// another sentence nor where the VAD hears speech.
     fn sentence_points(&self, is_start: bool) -> Vec<f64> {
         self.sentences
             .iter()
@@ -131,7 +131,9 @@ impl Boundaries {
                     None => edge + SENTENCE_GUARD_S,
                 }
             })
-            .filter(|&x| !self.inside_sentence(x))
+            // Whisper's sentence edges are coarse: a point the VAD hears as speech is a
+            // word cut, not a sentence end.
+            .filter(|&x| !self.inside_sentence(x) && self.in_pause(x))
             .collect()
     }
 
@@ -234,14 +236,17 @@ mod tests {
 
     #[test]
     fn sentence_ends_come_first_and_no_boundary_cuts_a_sentence() {
-        // VAD: talking 0-10 and 10.6-40 (a pause at 10-10.6); the transcript has sentences
-        // 0-10, 10.6-20.2, 21.0-40.0 (the VAD misses the short gap at 20.2-21.0).
+        // VAD: talking 0-10, 10.6-20.2 and 21.0-40 s; the transcript has the same three
+        // sentences; a shot cut at 20.6 s sits in the second pause.
         let mut set = SignalSet {
-            tracks: vec![speech_track(&[(0.0, 10.0), (10.6, 40.0)], 40.0)],
+            tracks: vec![speech_track(
+                &[(0.0, 10.0), (10.6, 20.2), (21.0, 40.0)],
+                40.0,
+            )],
             ..Default::default()
         };
         let mut cuts = Track::new("shot_cut", "0/1", "");
-        cuts.push(10.3, 1.0);
+        cuts.push(20.6, 1.0);
         set.tracks.push(cuts);
         let mut b = Boundaries::from_signals(&set);
         b.sentences = vec![
@@ -249,17 +254,21 @@ mod tests {
             Span::new(10.6, 20.2),
             Span::new(21.0, 40.0),
         ];
-        // An end at 19 s goes to the end of the sentence (20.2 + guard), not mid-sentence.
+        // An end at 19 s goes just after the sentence ends (in the pause), before the cut.
         let (e, how) = b.snap(19.0, false, 3.0);
         assert_eq!(how, Snap::Sentence);
-        assert!((20.2..20.5).contains(&e), "{e}");
-        // A start near the pause at 10-10.6 s sits in that pause, before the sentence.
+        assert!((20.2..20.45).contains(&e), "{e}");
+        // A start at 11 s goes just before the sentence that starts at 10.6 s.
         let (s, how) = b.snap(11.0, true, 3.0);
         assert_eq!(how, Snap::Sentence);
         assert!((10.3..=10.6).contains(&s), "{s}");
         // Far from any sentence edge: nothing; and never inside a sentence.
         assert_eq!(b.snap(30.0, true, 2.0), (30.0, Snap::None));
         assert!(b.inside_sentence(30.0) && !b.inside_sentence(20.4));
+        // A sentence edge the VAD hears as speech (Whisper's timing is coarse) is no
+        // boundary.
+        b.sentences = vec![Span::new(0.0, 15.0)];
+        assert_ne!(b.snap(14.0, false, 3.0).1, Snap::Sentence);
     }
 
     #[test]
