@@ -435,28 +435,39 @@ class OnnxWhisper:
         self.enc_ms: list[float] = []
         self.step_ms: list[float] = []
 
-    def encode(self, mel):
+    def encode(self, mel) -> dict:
+        """{cross_k_l, cross_v_l: per-head arrays} of every decoder layer l."""
         t = time.perf_counter()
-        k, v = self.enc.run(["cross_k", "cross_v"], {"mel": mel[None]})
+        names = [o.name for o in self.enc.get_outputs()]
+        cross = dict(zip(names, self.enc.run(names, {"mel": mel[None]})))
         self.enc_ms.append((time.perf_counter() - t) * 1000)
-        return k, v
+        return cross
 
-    def empty_cache(self, batch: int = 1):
+    def empty_cache(self, batch: int = 1) -> dict:
+        """self_k_l [B,H,dh,0], self_v_l [B,H,0,dh] of every layer."""
         import numpy as np
 
-        shape = (self.dims["decoder_layers"], batch, 0, self.dims["d_model"])
-        return np.zeros(shape, np.float32), np.zeros(shape, np.float32)
+        h = self.dims["decoder_heads"]
+        dh = self.dims["d_model"] // h
+        cache = {}
+        for l in range(self.dims["decoder_layers"]):
+            cache[f"self_k_{l}"] = np.zeros((batch, h, dh, 0), np.float32)
+            cache[f"self_v_{l}"] = np.zeros((batch, h, 0, dh), np.float32)
+        return cache
 
-    def step(self, tokens, cache, cross):
+    def step(self, tokens, cache: dict, cross: dict):
+        """(logits [T,V], the next cache): new_self_*_l become self_*_l."""
         import numpy as np
 
         t = time.perf_counter()
-        logits, k, v = self.dec.run(None, {
-            "tokens": np.asarray(tokens, dtype=np.int64)[None], "self_k": cache[0],
-            "self_v": cache[1], "cross_k": cross[0], "cross_v": cross[1]})
+        names = [o.name for o in self.dec.get_outputs()]
+        outs = self.dec.run(names, {
+            "tokens": np.asarray(tokens, dtype=np.int64)[None], **cache, **cross})
         if len(tokens) == 1:
             self.step_ms.append((time.perf_counter() - t) * 1000)
-        return logits[0], (k, v)
+        r = dict(zip(names, outs))
+        logits = r.pop("logits")
+        return logits[0], {k[len("new_"):]: v for k, v in r.items()}
 
     def generate(self, cross, prompt: list[int]) -> dict:
         """Greedy decoding as CTranslate2 Whisper.generate(beam_size=1, suppress_blank=True,

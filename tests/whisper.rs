@@ -238,6 +238,58 @@ fn tokenizer_round_trip_and_special_tokens() {
     assert_eq!(w.language_token("xx"), None);
 }
 
+/// A 25-s Mandarin window: the two Mandarin reference inputs, one after the other with 0.5 s
+/// of silence after each, repeated up to 25 s.
+fn mandarin_window(r: &Value) -> Vec<f32> {
+    let dir = models();
+    let parts: Vec<Vec<f32>> = ["speech_cmn", "keyword_cmn"]
+        .iter()
+        .map(|n| {
+            let input = r["inputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["name"] == *n)
+                .unwrap_or_else(|| panic!("no reference input {n}"));
+            wav(&dir.join(input["wav"].as_str().unwrap()))
+        })
+        .collect();
+    let len = 25 * 16_000;
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        for p in &parts {
+            out.extend_from_slice(p);
+            out.extend(std::iter::repeat_n(0.0, 8_000));
+        }
+    }
+    out.truncate(len);
+    out
+}
+
+/// Milliseconds per decoder step (the step's decoder call and its logit rules) over `steps`
+/// greedy steps after `prompt`, best of `reps` runs; `None` when the decoding ended early.
+fn step_ms(
+    w: &mut Whisper,
+    enc: &whisper::Encoded,
+    prompt: &[u32],
+    steps: usize,
+    reps: usize,
+) -> Option<f64> {
+    // generate_tokens runs min(max_len / 2, max_len - (prompt.len() - 1)) steps at most.
+    let max_len = (prompt.len() - 1 + steps).max(2 * steps);
+    assert!(max_len <= whisper::DEFAULT_MAX_LENGTH);
+    let mut best = f64::INFINITY;
+    for _ in 0..reps {
+        let _ = w.generate_tokens(enc, prompt, max_len).unwrap();
+        let t = w.timings();
+        if t.steps + 1 < steps {
+            return None;
+        }
+        best = best.min(t.steps_s / t.steps as f64 * 1e3);
+    }
+    Some(best)
+}
+
 #[test]
 fn whisper_per_call_timings() {
     let r = refs();
@@ -249,6 +301,7 @@ fn whisper_per_call_timings() {
         .max_by_key(|i| i["runs"][1]["tokens"].as_array().unwrap().len())
         .unwrap();
     let samples = wav(&models().join(input["wav"].as_str().unwrap()));
+    let mandarin = mandarin_window(&r);
     for threads in [1, 2] {
         let mut w = load(&runtime(threads));
         let _ = w.encode(&samples).unwrap(); // warm-up
@@ -277,6 +330,54 @@ fn whisper_per_call_timings() {
             steps_s / steps.max(1) as f64 * 1e3
         );
         assert!(steps > 0);
+
+        // Per-step cost against the cache length P, on the 25-s Mandarin window: P ≈ 10
+        // (plain-text prompt of 4, 12 steps) and P ≈ 150 (the same prompt after
+        // <|startofprev|> and 141 previous-text tokens, 16 steps).
+        let _ = w.encode(&mandarin).unwrap();
+        let t = Instant::now();
+        let enc = w.encode(&mandarin).unwrap();
+        let encode_zh_s = t.elapsed().as_secs_f64();
+        let sp = w.specials().clone();
+        let zh = w.language_token("zh").unwrap();
+        let task = [sp.sot, zh, sp.transcribe, sp.no_timestamps];
+        let mut previous = vec![50361]; // <|startofprev|>
+        while previous.len() < 142 {
+            previous.extend(
+                w.encode_text("大家好，欢迎来到直播间，今天的秒杀马上开始。")
+                    .unwrap(),
+            );
+        }
+        previous.truncate(142);
+        previous.extend(task);
+        let fmt =
+            |ms: Option<f64>| ms.map_or("(ended early)".to_string(), |m| format!("{m:.2} ms"));
+        let p10 = step_ms(&mut w, &enc, &task, 12, 3);
+        let p150 = step_ms(&mut w, &enc, &previous, 16, 3);
+        // The whole window: log-mel, encoder and greedy decoding (language given; the
+        // repeated sentences make it decode to the 224-token limit).
+        let opts = TranscribeOptions {
+            language: Some("zh".into()),
+            ..Default::default()
+        };
+        let mut best = f64::INFINITY;
+        let mut text = String::new();
+        let mut steps = 0;
+        for _ in 0..2 {
+            let t = Instant::now();
+            let enc = w.encode(&mandarin).unwrap();
+            let out = w.transcribe(&enc, &opts).unwrap();
+            best = best.min(t.elapsed().as_secs_f64());
+            steps = w.timings().steps;
+            text = out.text.chars().take(24).collect();
+        }
+        eprintln!(
+            "whisper, {threads} thread(s): per step at P≈10 {}, at P≈150 {}; 25-s Mandarin \
+             window: encode {encode_zh_s:.3} s, encode + transcribe {best:.3} s ({steps} \
+             decoder steps: {text:?}…)",
+            fmt(p10),
+            fmt(p150),
+        );
     }
 }
 

@@ -140,6 +140,10 @@ pub struct WindowScores {
     /// Log-probability per character of each `scored` word (same order as the lexicon's list);
     /// `None` where it was not scored (a Chinese word in speech of another language).
     pub logprob: Vec<Option<f32>>,
+    /// Where in the window each word fits best, `[start_s, end_s]` (same order; empty:
+    /// the whole window).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub at: Vec<[f64; 2]>,
 }
 
 /// Audio hits: a word whose forced score in a window stands `margin` nats above its
@@ -173,11 +177,12 @@ pub fn audio_hits(
             };
             let above = lp - typical;
             if lp >= floor && above >= margin {
+                let [start_s, end_s] = w.at.get(k).copied().unwrap_or([w.start_s, w.end_s]);
                 hits.push(KeywordHit {
                     class: class.clone(),
                     word: word.clone(),
-                    start_s: w.start_s,
-                    end_s: w.end_s,
+                    start_s,
+                    end_s,
                     source: HitSource::Audio,
                     strength: (above / (2.0 * margin)).clamp(0.5, 1.0),
                 });
@@ -231,10 +236,13 @@ mod tests {
     #[test]
     fn audio_hits_stand_out_from_the_recordings_typical_score() {
         let lex = lexicon();
+        // The first word fits best 12–17 s into each window; the second word's place is
+        // not known (the hit then covers the window).
         let w = |s: f64, a: f32, b: f32| WindowScores {
             start_s: s,
             end_s: s + 30.0,
             logprob: vec![Some(a), Some(b)],
+            at: vec![[s + 12.0, s + 17.0]],
         };
         let scores = [
             w(0.0, -5.0, -5.2),
@@ -244,7 +252,10 @@ mod tests {
         ];
         let hits = audio_hits(&scores, &lex, 1.0, -4.0);
         assert_eq!(hits.len(), 1, "{hits:?}");
-        assert_eq!((hits[0].word.as_str(), hits[0].start_s), ("上链接", 30.0));
+        assert_eq!(
+            (hits[0].word.as_str(), hits[0].start_s, hits[0].end_s),
+            ("上链接", 42.0, 47.0)
+        );
         assert_eq!(hits[0].source, HitSource::Audio);
     }
 

@@ -188,6 +188,9 @@ pub struct WindowResult {
     pub segments: Vec<RawSegment>,
     /// Log-probability per written character of each requested keyword (same order).
     pub keyword_logprob: Vec<f32>,
+    /// Where in the window each keyword fits best, seconds from the window's start (same
+    /// order; may be empty: the whole window).
+    pub keyword_at: Vec<(f64, f64)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -427,6 +430,14 @@ impl<'a> Listener<'a> {
                     .keyword_logprob
                     .iter()
                     .map(|x| x.is_finite().then(|| round3f(*x)))
+                    .collect(),
+                at: r
+                    .keyword_at
+                    .iter()
+                    .map(|&(a, b)| {
+                        let a = (w.start_s + a).clamp(w.start_s, w.end_s);
+                        [round3(a), round3((w.start_s + b).clamp(a, w.end_s))]
+                    })
                     .collect(),
             });
         }

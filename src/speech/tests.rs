@@ -45,6 +45,7 @@ fn result(segments: Vec<RawSegment>) -> WindowResult {
         compression_ratio: 1.3,
         segments,
         keyword_logprob: vec![-5.0; 6],
+        keyword_at: vec![(1.0, 6.0); 6],
     }
 }
 

@@ -1,7 +1,7 @@
 //! Whisper as the speech stage's recogniser: one encoder pass per window, shared by the
 //! transcription and the keyword scores.
 
-use crate::models::whisper::{Encoded, TranscribeOptions, Whisper};
+use crate::models::whisper::{Encoded, Spot, TranscribeOptions, Whisper};
 use crate::models::ModelError;
 
 use super::{RawSegment, Recognizer, WindowRequest, WindowResult};
@@ -12,22 +12,22 @@ fn is_cjk(word: &str) -> bool {
         .any(|c| matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF))
 }
 
-/// How well `word` (in the written form to score) fits the window: the log-probability of
-/// its tokens forced after the transcription prompt, per written character (tokenisations
-/// of one word differ in length between written forms). Chinese words are scored with the
-/// `<|zh|>` prompt whatever language the window was detected as (accented or synthetic
-/// Mandarin is often taken for another language), other words in `language`.
-pub fn keyword_score(
+/// Where each of `words` (in the written form to score) fits best in the window, as
+/// [`Whisper::spot_keywords`] scores it: log-probability per written character at the best
+/// 5-s block, and that block. Chinese words are scored with the `<|zh|>` prompt whatever
+/// language the window was detected as (accented or synthetic Mandarin is often taken for
+/// another language), other words in `language`.
+pub fn keyword_spots(
     whisper: &mut Whisper,
     encoded: &Encoded,
-    word: &str,
+    words: &[String],
     language: &str,
-) -> Result<f32, ModelError> {
-    let lang = if is_cjk(word) { "zh" } else { language };
-    let mean = whisper.keyword_logprob(encoded, lang, word)?;
-    let tokens = whisper.encode_text(word)?.len() as f32;
-    let chars = word.chars().filter(|c| !c.is_whitespace()).count().max(1) as f32;
-    Ok(mean * tokens / chars)
+) -> Result<Vec<Spot>, ModelError> {
+    let spot_words = words
+        .iter()
+        .map(|w| whisper.spot_word(w, if is_cjk(w) { "zh" } else { language }))
+        .collect::<Result<Vec<_>, _>>()?;
+    whisper.spot_keywords(encoded, &spot_words)
 }
 
 impl Recognizer for Whisper {
@@ -48,13 +48,7 @@ impl Recognizer for Whisper {
             max_tokens: 224,
         };
         let t = self.transcribe(&encoded, &opts)?;
-        // Chinese words are scored with the <|zh|> prompt whatever language the window was
-        // detected as (accented or synthetic Mandarin is often taken for another language),
-        // other words in the window's language.
-        let mut keyword_logprob = Vec::with_capacity(request.keywords.len());
-        for word in request.keywords {
-            keyword_logprob.push(keyword_score(self, &encoded, word, &t.language)?);
-        }
+        let spots = keyword_spots(self, &encoded, request.keywords, &t.language)?;
         Ok(WindowResult {
             language: t.language,
             language_prob: t.language_prob,
@@ -71,7 +65,8 @@ impl Recognizer for Whisper {
                     avg_logprob: s.avg_logprob,
                 })
                 .collect(),
-            keyword_logprob,
+            keyword_logprob: spots.iter().map(|s| s.logprob).collect(),
+            keyword_at: spots.iter().map(|s| (s.start_s, s.end_s)).collect(),
         })
     }
 }

@@ -62,20 +62,27 @@ fn disable(logits: &mut [f32], ids: impl IntoIterator<Item = usize>) {
 }
 
 /// Apply the rules to one step's logits in place. `step` counts generated tokens (0 = the
-/// first); `generated` holds the tokens chosen so far (without the prompt).
-pub fn process(logits: &mut [f32], step: usize, generated: &[u32], rules: &Rules<'_>) {
+/// first); `generated` holds the tokens chosen so far (without the prompt). Returns
+/// [`log_sum_exp`] of the logits as they are left when the rules already computed it (the
+/// timestamp check), for [`best_with`].
+pub fn process(
+    logits: &mut [f32],
+    step: usize,
+    generated: &[u32],
+    rules: &Rules<'_>,
+) -> Option<f64> {
     // DisableTokens collects indices and writes them before any processor reads the
     // logits, so writing them at once is equivalent.
     disable(logits, rules.suppress.iter().map(|&i| i as usize));
     if step == 0 {
         disable(logits, rules.suppress_begin.iter().map(|&i| i as usize));
     }
-    if let Some(sp) = rules.timestamps {
-        timestamp_rules(logits, step, generated, sp);
-    }
+    rules
+        .timestamps
+        .and_then(|sp| timestamp_rules(logits, step, generated, sp))
 }
 
-fn timestamp_rules(logits: &mut [f32], step: usize, seq: &[u32], sp: &Specials) {
+fn timestamp_rules(logits: &mut [f32], step: usize, seq: &[u32], sp: &Specials) -> Option<f64> {
     let begin = sp.timestamp_begin as usize;
     let end = sp.timestamp_end as usize;
     disable(logits, [sp.no_timestamps as usize]);
@@ -109,24 +116,29 @@ fn timestamp_rules(logits: &mut [f32], step: usize, seq: &[u32], sp: &Specials) 
             }
         }
     }
-    if check && timestamp_beats_text(logits, begin) {
-        disable(logits, 0..begin);
+    if !check {
+        return None;
     }
+    let lse = log_sum_exp(logits);
+    if timestamp_beats_text(logits, begin, lse) {
+        disable(logits, 0..begin);
+        return None;
+    }
+    Some(lse)
 }
 
-/// Whether the log-sum-exp of the timestamp log-probabilities exceeds the best text token's.
-fn timestamp_beats_text(logits: &[f32], begin: usize) -> bool {
-    let lse = log_sum_exp(logits);
+/// Whether the log-sum-exp of the timestamp log-probabilities exceeds the best text token's
+/// (`lse`: [`log_sum_exp`] of `logits`).
+fn timestamp_beats_text(logits: &[f32], begin: usize, lse: f64) -> bool {
     let text = &logits[..begin.min(logits.len())];
     let stamps = &logits[begin.min(logits.len())..];
     let max_text = text.iter().copied().fold(f32::MIN, f32::max) as f64 - lse;
-    let shifted: Vec<f64> = stamps.iter().map(|&x| f64::from(x) - lse).collect();
-    let m = shifted.iter().copied().fold(f64::MIN, f64::max);
-    let stamp_lse = m + shifted.iter().map(|x| (x - m).exp()).sum::<f64>().ln();
+    let shifted = stamps.iter().map(|&x| f64::from(x) - lse);
+    let m = shifted.clone().fold(f64::MIN, f64::max);
+    let stamp_lse = m + shifted.map(|x| (x - m).exp()).sum::<f64>().ln();
     stamp_lse > max_text
 }
 
-/// ln Σ exp(x), in f64.
 /// Whether the text tokens (those below `timestamp_begin`) end in a repetition loop: the
 /// same 2–12 tokens four times in a row, or one token eight times.
 pub fn looping(tokens: &[u32], timestamp_begin: u32) -> bool {
@@ -143,10 +155,16 @@ pub fn looping(tokens: &[u32], timestamp_begin: u32) -> bool {
     })
 }
 
+/// ln Σ exp(x), in f64. Disabled logits ([`DISABLED`]) are skipped when something else is
+/// larger: their exp(x − max) is exactly 0 (x − max < −2^100), so the sum is the same, bit
+/// for bit, without the exp calls (most of the vocabulary when timestamps are forced).
 pub fn log_sum_exp(x: &[f32]) -> f64 {
-    let m = x.iter().copied().fold(f32::MIN, f32::max) as f64;
+    let max = x.iter().copied().fold(f32::MIN, f32::max);
+    let m = max as f64;
+    let skip = max > DISABLED;
     m + x
         .iter()
+        .filter(|&&v| !(skip && v == DISABLED))
         .map(|&v| (f64::from(v) - m).exp())
         .sum::<f64>()
         .ln()
@@ -154,6 +172,11 @@ pub fn log_sum_exp(x: &[f32]) -> f64 {
 
 /// The greedy choice: the highest logit (the first on ties) and its log-probability.
 pub fn best(logits: &[f32]) -> (u32, f32) {
+    best_with(logits, None)
+}
+
+/// [`best`] with the logits' [`log_sum_exp`] when it is already known (from [`process`]).
+pub fn best_with(logits: &[f32], lse: Option<f64>) -> (u32, f32) {
     let mut idx = 0;
     let mut max = f32::MIN;
     for (i, &v) in logits.iter().enumerate() {
@@ -162,7 +185,7 @@ pub fn best(logits: &[f32]) -> (u32, f32) {
             idx = i;
         }
     }
-    let lp = f64::from(max) - log_sum_exp(logits);
+    let lp = f64::from(max) - lse.unwrap_or_else(|| log_sum_exp(logits));
     (idx as u32, lp as f32)
 }
 
@@ -319,6 +342,61 @@ mod tests {
         l[5] = 5.0;
         process(&mut l, 2, &[16, 7], &rules);
         assert_eq!(best(&l).0, 5);
+    }
+
+    /// log_sum_exp as it was, with every exp computed.
+    fn log_sum_exp_naive(x: &[f32]) -> f64 {
+        let m = x.iter().copied().fold(f32::MIN, f32::max) as f64;
+        m + x
+            .iter()
+            .map(|&v| (f64::from(v) - m).exp())
+            .sum::<f64>()
+            .ln()
+    }
+
+    #[test]
+    fn skipping_disabled_logits_keeps_log_sum_exp_exact() {
+        let mut x: Vec<f32> = (0..5000)
+            .map(|i| ((i * 7919) % 1000) as f32 * 0.013 - 6.0)
+            .collect();
+        for i in (0..5000).step_by(3) {
+            x[i] = DISABLED;
+        }
+        assert_eq!(log_sum_exp(&x).to_bits(), log_sum_exp_naive(&x).to_bits());
+        x[4999] = -1e30; // very negative but enabled: kept
+        assert_eq!(log_sum_exp(&x).to_bits(), log_sum_exp_naive(&x).to_bits());
+        let all = vec![DISABLED; 7]; // nothing enabled: every entry counts
+        assert_eq!(
+            log_sum_exp(&all).to_bits(),
+            log_sum_exp_naive(&all).to_bits()
+        );
+    }
+
+    #[test]
+    fn process_hands_back_the_log_sum_exp_of_what_it_leaves() {
+        let s = sp();
+        let rules = Rules {
+            suppress: &[1],
+            suppress_begin: &[],
+            timestamps: Some(&s),
+        };
+        // Text wins the check: the logits stay, and their log-sum-exp comes back.
+        let mut l = flat(0.0);
+        l[5] = 5.0;
+        let lse = process(&mut l, 2, &[16, 7], &rules);
+        assert_eq!(lse.map(f64::to_bits), Some(log_sum_exp(&l).to_bits()));
+        assert_eq!(best_with(&l, lse), best(&l));
+        // The timestamps win: text is disabled afterwards, so nothing comes back.
+        let mut l = flat(0.0);
+        l[5] = 2.0;
+        assert_eq!(process(&mut l, 2, &[16, 7], &rules), None);
+        // No check (first step, or no timestamps): nothing comes back.
+        assert_eq!(process(&mut flat(0.0), 0, &[], &rules), None);
+        let plain = Rules {
+            timestamps: None,
+            ..rules
+        };
+        assert_eq!(process(&mut flat(0.0), 3, &[4, 5, 6], &plain), None);
     }
 
     #[test]

@@ -6,31 +6,42 @@
 //! Files (all listed with their sha256 in `models/<name>.toml`): the encoder (`file`),
 //! `decoder`, `tokenizer` (Hugging Face tokenizer.json) and `config` (CTranslate2's
 //! config.json: `suppress_ids`, `suppress_ids_begin`, `lang_ids`). The graphs' contract is in
-//! `models/whisper_base.toml` (`[io]`): encoder `mel` [B,n_mels,3000] → `cross_k`/`cross_v`
-//! [L,B,1500,D]; decoder `tokens` [B,T], `self_k`/`self_v` [L,B,P,D], `cross_k`/`cross_v` →
-//! `logits` [B,T,V], `new_self_k`/`new_self_v` [L,B,P+T,D].
+//! `models/whisper_base.toml` (`[io]`), one tensor per decoder layer l = 0 .. L−1 (H heads of
+//! dh = D/H): encoder `mel` [B,n_mels,3000] → `cross_k_l` [B,H,dh,1500] (keys, transposed
+//! per head), `cross_v_l` [B,H,1500,dh]; decoder `tokens` [B,T], `self_k_l` [B,H,dh,P],
+//! `self_v_l` [B,H,P,dh], `cross_k_l`, `cross_v_l` → `logits` [B,T,V], `new_self_k_l`
+//! [B,H,dh,P+T], `new_self_v_l` [B,H,P+T,dh].
 //!
 //! The prompt goes through the decoder in one call with an empty cache (P = 0: ONNX Runtime
-//! takes the zero-length tensors), then one call per generated token. Measured on the 2-core
-//! CPU machines (ONNX Runtime 1.32, optimised build): encoder ≈ 1.2 s per 30-s window on one
-//! thread, ≈ 0.6 s on two; decoder ≈ 22 ms per token on one thread, ≈ 16 ms on two (the
-//! tied 51,865-word output projection and cross-attention over 1500 positions dominate);
+//! takes the zero-length tensors), then one call per generated token. A step copies only the
+//! graph's Concat of each layer's cache with the new position and the logits row: the
+//! cross-attention tensors are handed to ONNX Runtime as views of the [`Encoded`] buffers
+//! (already in the layout the decoder's MatMuls read), and each step's `new_self_*_l` outputs
+//! are fed back as the next `self_*_l` inputs as they are.
+//! Measured on the 2-core CPU machines (ONNX Runtime 1.32, optimised build, quiet machine):
+//! encoder ≈ 1.1 s per 30-s window on one thread, ≈ 0.6 s on two; decoder ≈ 13 ms per
+//! token on one thread, ≈ 8 ms on two (≈ 21 and ≈ 13–16 ms with the earlier stacked
+//! [L,B,N,D] tensors, which ONNX Runtime copied and transposed at every step). What is left
+//! is reading the weights (the tied 51,865-word output projection ≈ 106 MB, the layers
+//! ≈ 88 MB) and the 37 MB of cross-attention keys/values, and ≈ 0.3–0.6 ms of logit rules;
 //! log-mel ≈ 10 ms. An [`Encoded`] window holds 2 × 18 MB of cross-attention keys/values.
 
 pub mod decode;
 pub mod mel;
+pub mod spot;
 pub mod text;
 
 use std::path::Path;
 use std::time::Instant;
 
-use ort::session::Session;
-use ort::value::TensorRef;
+use ort::session::{Session, SessionInputValue};
+use ort::value::{DynValue, TensorRef};
 use serde::Deserialize;
 use tokenizers::Tokenizer;
 
 pub use decode::Specials;
 pub use mel::{log_mel, LogMel};
+pub use spot::{Spot, SpotWord};
 
 use super::{ModelDir, ModelError, ModelSpec, Runtime};
 
@@ -60,11 +71,13 @@ struct Config {
 }
 
 /// The encoder's output for one window: cross-attention keys and values of every decoder
-/// layer, `[L, 1, N, D]` each.
+/// layer, one layer after the other: keys `[1, H, dh, N]` (transposed per head), values
+/// `[1, H, N, dh]`.
 #[derive(Clone)]
 pub struct Encoded {
     cross_k: Vec<f32>,
     cross_v: Vec<f32>,
+    /// `[L, H, dh, N]`.
     dims: [usize; 4],
     /// Seconds of audio in the window (≤ 30).
     pub duration_s: f64,
@@ -155,27 +168,110 @@ pub struct Timings {
     pub steps_s: f64,
 }
 
-/// Self-attention cache: `[L, 1, len, D]`, double-buffered so each step's output is copied
-/// once into the spare buffer.
+/// Self-attention cache: the last decoder call's `new_self_k_l` `[1, H, dh, len]` and
+/// `new_self_v_l` `[1, H, len, dh]` of every layer, ONNX Runtime's own tensors, fed back as
+/// the next call's inputs without a copy (empty when `len` is 0).
 #[derive(Debug, Default)]
 struct KvCache {
-    k: Vec<f32>,
-    v: Vec<f32>,
-    next_k: Vec<f32>,
-    next_v: Vec<f32>,
+    k: Vec<DynValue>,
+    v: Vec<DynValue>,
     len: usize,
+}
+
+/// The graphs' per-layer tensor names and sizes (read from the decoder's inputs).
+#[derive(Debug)]
+struct Layout {
+    /// Decoder layers L, heads H, head width dh, encoder positions N.
+    layers: usize,
+    heads: usize,
+    head_dim: usize,
+    positions: usize,
+    self_k: Vec<String>,
+    self_v: Vec<String>,
+    cross_k: Vec<String>,
+    cross_v: Vec<String>,
+    new_self_k: Vec<String>,
+    new_self_v: Vec<String>,
+}
+
+impl Layout {
+    fn of(encoder: &Session, decoder: &Session) -> Result<Self, String> {
+        let names = |stem: &str, n: usize| (0..n).map(|l| format!("{stem}_{l}")).collect();
+        let inputs = decoder.inputs();
+        if inputs.iter().any(|o| o.name() == "cross_k") {
+            return Err(
+                "the decoder has the stacked cross_k/self_k inputs of an earlier \
+                        conversion; convert the model again (scripts/fetch_models.py, \
+                        scripts/whisper_convert.py)"
+                    .into(),
+            );
+        }
+        let layers = inputs
+            .iter()
+            .filter(|o| o.name().starts_with("cross_k_"))
+            .count();
+        let static_dim = |outlets: &[ort::value::Outlet], name: &str, axis: usize| {
+            dim(outlets, name, axis)
+                .ok_or_else(|| format!("{name} has no static dimension {axis} (or is missing)"))
+        };
+        if layers == 0 {
+            return Err("the decoder has no cross_k_0 input".into());
+        }
+        let heads = static_dim(inputs, "cross_k_0", 1)?;
+        let head_dim = static_dim(inputs, "cross_k_0", 2)?;
+        // The decoder takes any number of encoder positions (keyword scoring feeds blocks
+        // of a window); a window's encoding has the encoder's.
+        let positions = static_dim(encoder.outputs(), "cross_k_0", 3)?;
+        let layout = Self {
+            layers,
+            heads,
+            head_dim,
+            positions,
+            self_k: names("self_k", layers),
+            self_v: names("self_v", layers),
+            cross_k: names("cross_k", layers),
+            cross_v: names("cross_v", layers),
+            new_self_k: names("new_self_k", layers),
+            new_self_v: names("new_self_v", layers),
+        };
+        let has =
+            |outlets: &[ort::value::Outlet], name: &str| outlets.iter().any(|o| o.name() == name);
+        for l in 0..layers {
+            for (graph, outlets, name) in [
+                ("decoder input", inputs, &layout.self_k[l]),
+                ("decoder input", inputs, &layout.self_v[l]),
+                ("decoder input", inputs, &layout.cross_v[l]),
+                ("decoder output", decoder.outputs(), &layout.new_self_k[l]),
+                ("decoder output", decoder.outputs(), &layout.new_self_v[l]),
+                ("encoder output", encoder.outputs(), &layout.cross_k[l]),
+                ("encoder output", encoder.outputs(), &layout.cross_v[l]),
+            ] {
+                if !has(outlets, name) {
+                    return Err(format!("no {graph} {name} ({layers} decoder layers)"));
+                }
+            }
+        }
+        Ok(layout)
+    }
+
+    /// Values in one layer's cross-attention keys (or values) of one window.
+    fn cross_len(&self) -> usize {
+        self.heads * self.head_dim * self.positions
+    }
 }
 
 pub struct Whisper {
     name: String,
     spec: ModelSpec,
+    /// Before the sessions: the decoder's output tensors are dropped first.
+    kv: KvCache,
     encoder: Session,
     decoder: Session,
     tokenizer: Tokenizer,
     config: Config,
     specials: Specials,
     front: LogMel,
-    kv: KvCache,
+    layout: Layout,
     /// The last decoder call's logits, `[T, V]`.
     logits: Vec<f32>,
     /// Working copy of one row.
@@ -183,6 +279,8 @@ pub struct Whisper {
     tokens_in: Vec<i64>,
     vocab: usize,
     timings: Timings,
+    /// The encoding of digital silence (keyword spotting), once computed.
+    silence: Option<Encoded>,
 }
 
 impl std::fmt::Debug for Whisper {
@@ -214,6 +312,11 @@ fn output<'a>(
         .ok_or_else(|| ModelError::inference(model, format!("the graph has no output {key:?}")))?
         .try_extract_tensor::<f32>()
         .map_err(|e| ModelError::inference(model, format!("output {key}: {e}")))
+}
+
+/// Whether an output's shape is `want`.
+fn same_shape(shape: &ort::value::Shape, want: &[usize]) -> bool {
+    shape.len() == want.len() && shape.iter().zip(want).all(|(&a, &b)| a == b as i64)
 }
 
 /// A static dimension of a session input or output (`None` when dynamic or absent).
@@ -261,6 +364,8 @@ impl Whisper {
 
         let encoder = rt.session(name, &encoder_path)?;
         let decoder = rt.session(&format!("{name} decoder"), &decoder_path)?;
+        let layout = Layout::of(&encoder, &decoder)
+            .map_err(|e| ModelError::inference(name, format!("{}: {e}", decoder_path.display())))?;
         let n_mels = dim(encoder.inputs(), "mel", 1).unwrap_or(80);
         // Whisper has 1501 timestamp tokens (0.00 … 30.00 s) after <|notimestamps|>.
         let vocab =
@@ -278,18 +383,20 @@ impl Whisper {
         Ok(Self {
             name: name.to_string(),
             spec,
+            kv: KvCache::default(),
             encoder,
             decoder,
             tokenizer,
             config,
             specials,
             front: LogMel::new(n_mels),
-            kv: KvCache::default(),
+            layout,
             logits: Vec::new(),
             row: Vec::new(),
             tokens_in: Vec::new(),
             vocab,
             timings: Timings::default(),
+            silence: None,
         })
     }
 
@@ -337,25 +444,29 @@ impl Whisper {
             .ok_or_else(|| self.err("log-mel is not contiguous"))?;
         let x = TensorRef::from_array_view(([1usize, n_mels, mel::FRAMES], data)).map_err(err)?;
         let outputs = self.encoder.run(ort::inputs!["mel" => x]).map_err(err)?;
-        let (shape_k, k) = output(&outputs, "cross_k", &name)?;
-        let (_, v) = output(&outputs, "cross_v", &name)?;
-        let dims: Vec<usize> = shape_k.iter().map(|&d| d.max(0) as usize).collect();
-        let dims: [usize; 4] = dims.try_into().map_err(|d| {
-            ModelError::inference(
-                &name,
-                format!("cross_k has shape {d:?}, expected [L,1,N,D]"),
-            )
-        })?;
-        if dims[1] != 1 || k.len() != v.len() {
-            return Err(ModelError::inference(
-                &name,
-                format!("cross_k/cross_v shapes {dims:?}: expected batch 1 and equal sizes"),
-            ));
+        let lay = &self.layout;
+        let (h, dh, n) = (lay.heads, lay.head_dim, lay.positions);
+        let mut cross_k = Vec::with_capacity(lay.layers * lay.cross_len());
+        let mut cross_v = Vec::with_capacity(lay.layers * lay.cross_len());
+        for l in 0..lay.layers {
+            for (key, want, all) in [
+                (&lay.cross_k[l], [1, h, dh, n], &mut cross_k),
+                (&lay.cross_v[l], [1, h, n, dh], &mut cross_v),
+            ] {
+                let (shape, data) = output(&outputs, key, &name)?;
+                if !same_shape(shape, &want) {
+                    return Err(ModelError::inference(
+                        &name,
+                        format!("{key} has shape {shape:?}, expected {want:?}"),
+                    ));
+                }
+                all.extend_from_slice(data);
+            }
         }
         let enc = Encoded {
-            cross_k: k.to_vec(),
-            cross_v: v.to_vec(),
-            dims,
+            cross_k,
+            cross_v,
+            dims: [lay.layers, h, dh, n],
             duration_s: samples_16k.len().min(mel::CHUNK_SAMPLES) as f64 / mel::SAMPLE_RATE as f64,
         };
         self.timings.encoder_s = t1.elapsed().as_secs_f64();
@@ -370,59 +481,103 @@ impl Whisper {
     }
 
     /// One decoder call on `tokens` (positions `kv.len ..`): fills `self.logits` with
-    /// `[T, V]` and appends the tokens' keys and values to the cache.
+    /// `[T, V]` and appends the tokens' keys and values to the cache. The inputs are views
+    /// (tokens, `enc`'s cross-attention buffers) and the previous call's cache tensors: ONNX
+    /// Runtime reads them where they are.
     fn forward(&mut self, enc: &Encoded, tokens: &[u32]) -> Result<(), ModelError> {
-        let [l, _, n, d] = enc.dims;
+        let lay = &self.layout;
+        let (l, h, dh, n) = (lay.layers, lay.heads, lay.head_dim, lay.positions);
+        let name = &self.name;
+        if enc.dims != [l, h, dh, n] {
+            return Err(ModelError::inference(
+                name,
+                format!(
+                    "encoded window of shape {:?} (layers, heads, head width, positions); this \
+                     decoder takes {:?}",
+                    enc.dims,
+                    [l, h, dh, n]
+                ),
+            ));
+        }
         let (p, t) = (self.kv.len, tokens.len());
         if t == 0 || p + t > MAX_POSITIONS {
-            return Err(self.err(format!(
-                "decoder positions {p} + {t} tokens: must be 1 ..= {MAX_POSITIONS}"
-            )));
+            return Err(ModelError::inference(
+                name,
+                format!("decoder positions {p} + {t} tokens: must be 1 ..= {MAX_POSITIONS}"),
+            ));
         }
         self.tokens_in.clear();
         self.tokens_in.extend(tokens.iter().map(|&x| i64::from(x)));
-        let name = self.name.clone();
-        let err = |e: ort::Error| ModelError::inference(&name, e);
+        let err = |e: ort::Error| ModelError::inference(name, e);
+        let mut inputs: Vec<(&str, SessionInputValue<'_>)> = Vec::with_capacity(1 + 4 * l);
         let toks = TensorRef::from_array_view(([1usize, t], &self.tokens_in[..])).map_err(err)?;
-        let sk = TensorRef::from_array_view(([l, 1, p, d], &self.kv.k[..])).map_err(err)?;
-        let sv = TensorRef::from_array_view(([l, 1, p, d], &self.kv.v[..])).map_err(err)?;
-        let ck = TensorRef::from_array_view(([l, 1, n, d], &enc.cross_k[..])).map_err(err)?;
-        let cv = TensorRef::from_array_view(([l, 1, n, d], &enc.cross_v[..])).map_err(err)?;
-        let outputs = self
-            .decoder
-            .run(ort::inputs![
-                "tokens" => toks,
-                "self_k" => sk,
-                "self_v" => sv,
-                "cross_k" => ck,
-                "cross_v" => cv
-            ])
-            .map_err(err)?;
-        let (_, logits) = output(&outputs, "logits", &name)?;
-        let (_, nk) = output(&outputs, "new_self_k", &name)?;
-        let (_, nv) = output(&outputs, "new_self_v", &name)?;
-        let want = l * (p + t) * d;
-        if logits.len() != t * self.vocab || nk.len() != want || nv.len() != want {
+        inputs.push(("tokens", toks.into()));
+        let empty: &[f32] = &[];
+        for i in 0..l {
+            if p == 0 {
+                let k = TensorRef::from_array_view(([1usize, h, dh, 0], empty)).map_err(err)?;
+                let v = TensorRef::from_array_view(([1usize, h, 0, dh], empty)).map_err(err)?;
+                inputs.push((&lay.self_k[i], k.into()));
+                inputs.push((&lay.self_v[i], v.into()));
+            } else {
+                let (Some(k), Some(v)) = (self.kv.k.get(i), self.kv.v.get(i)) else {
+                    return Err(ModelError::inference(
+                        name,
+                        "self-attention cache incomplete",
+                    ));
+                };
+                inputs.push((&lay.self_k[i], k.into()));
+                inputs.push((&lay.self_v[i], v.into()));
+            }
+        }
+        let len = lay.cross_len();
+        for i in 0..l {
+            let range = i * len..(i + 1) * len;
+            let k = TensorRef::from_array_view(([1usize, h, dh, n], &enc.cross_k[range.clone()]))
+                .map_err(err)?;
+            let v = TensorRef::from_array_view(([1usize, h, n, dh], &enc.cross_v[range]))
+                .map_err(err)?;
+            inputs.push((&lay.cross_k[i], k.into()));
+            inputs.push((&lay.cross_v[i], v.into()));
+        }
+        let mut outputs = self.decoder.run(inputs).map_err(err)?;
+        // The old cache is released here; until the new one is complete, the cache is empty.
+        self.kv.k.clear();
+        self.kv.v.clear();
+        self.kv.len = 0;
+        let (_, logits) = output(&outputs, "logits", name)?;
+        if logits.len() != t * self.vocab {
             return Err(ModelError::inference(
-                &name,
+                name,
                 format!(
-                    "decoder outputs: {} logits (expected {} × {}), {} cache values (expected {want})",
+                    "decoder outputs {} logits, expected {t} × {}",
                     logits.len(),
-                    t,
-                    self.vocab,
-                    nk.len()
+                    self.vocab
                 ),
             ));
         }
         self.logits.clear();
         self.logits.extend_from_slice(logits);
-        self.kv.next_k.clear();
-        self.kv.next_k.extend_from_slice(nk);
-        self.kv.next_v.clear();
-        self.kv.next_v.extend_from_slice(nv);
-        drop(outputs);
-        std::mem::swap(&mut self.kv.k, &mut self.kv.next_k);
-        std::mem::swap(&mut self.kv.v, &mut self.kv.next_v);
+        for i in 0..l {
+            for (key, want, cache) in [
+                (&lay.new_self_k[i], [1, h, dh, p + t], &mut self.kv.k),
+                (&lay.new_self_v[i], [1, h, p + t, dh], &mut self.kv.v),
+            ] {
+                let value = outputs.remove(key).ok_or_else(|| {
+                    ModelError::inference(name, format!("the graph has no output {key:?}"))
+                })?;
+                let (shape, _) = value
+                    .try_extract_tensor::<f32>()
+                    .map_err(|e| ModelError::inference(name, format!("output {key}: {e}")))?;
+                if !same_shape(shape, &want) {
+                    return Err(ModelError::inference(
+                        name,
+                        format!("{key} has shape {shape:?}, expected {want:?}"),
+                    ));
+                }
+                cache.push(value);
+            }
+        }
         self.kv.len = p + t;
         Ok(())
     }
@@ -536,8 +691,8 @@ impl Whisper {
             let mut row = std::mem::take(&mut self.row);
             row.clear();
             row.extend_from_slice(self.logits_row(row_index));
-            decode::process(&mut row, step, &tokens, &rules);
-            let (token, lp) = decode::best(&row);
+            let lse = decode::process(&mut row, step, &tokens, &rules);
+            let (token, lp) = decode::best_with(&row, lse);
             self.row = row;
             sum += lp;
             if token == specials.eot {
