@@ -116,7 +116,17 @@ impl Boundaries {
     /// Boundary points between sentences: before each start (a clip start) or after each
     /// end (a clip end), moved into a VAD pause within 0.5 s when there is one; never inside
     /// another sentence nor where the VAD hears speech.
-    fn sentence_points(&self, is_start: bool) -> Vec<f64> {
+    pub fn sentence_points(&self, is_start: bool) -> Vec<f64> {
+        self.sentence_points_where(is_start, true)
+    }
+
+    /// As [`Boundaries::sentence_points`], and also where the VAD hears speech
+    /// (`in_pause` false): the last resort when a host talks on without a pause.
+    pub fn sentence_edges(&self, is_start: bool) -> Vec<f64> {
+        self.sentence_points_where(is_start, false)
+    }
+
+    fn sentence_points_where(&self, is_start: bool, in_pause: bool) -> Vec<f64> {
         self.sentences
             .iter()
             .map(|s| {
@@ -133,7 +143,7 @@ impl Boundaries {
             })
             // Whisper's sentence edges are coarse: a point the VAD hears as speech is a
             // word cut, not a sentence end.
-            .filter(|&x| !self.inside_sentence(x) && self.in_pause(x))
+            .filter(|&x| !self.inside_sentence(x) && (!in_pause || self.in_pause(x)))
             .collect()
     }
 

@@ -186,7 +186,9 @@ struct Prepared<'a> {
 }
 
 /// Fuse `signals` over `duration_s` seconds. Signals whose track is absent (no comments
-/// file, say) are left out and the remaining weights renormalised.
+/// file, say) or never changes (no spoken keyword heard, no sale card on screen: it says
+/// nothing about where the moments are) are left out and the remaining weights
+/// renormalised.
 pub fn fuse(signals: &SignalSet, duration_s: f64, settings: &FuseSettings) -> Curve {
     let n = duration_s.ceil().max(1.0) as usize;
     let per_second = |name: &str, fill: f32| -> Option<Vec<f64>> {
@@ -204,6 +206,9 @@ pub fn fuse(signals: &SignalSet, duration_s: f64, settings: &FuseSettings) -> Cu
         .filter(|s| s.weight > 0.0)
         .filter_map(|spec| {
             let raw = per_second(&spec.track, spec.fill)?;
+            if raw.iter().all(|&v| v == raw[0]) {
+                return None;
+            }
             let window = spec.smooth_s.round().max(1.0) as usize;
             let smooth = moving_average(&raw, window);
             let baseline = settings.baseline_window_s as usize;
@@ -557,6 +562,32 @@ mod tests {
         assert_eq!(curve.contributions.len(), 1);
         let max = curve.score.iter().cloned().fold(0.0, f64::max);
         assert!((max - 1.0).abs() < 1e-9, "the only signal saturates");
+    }
+
+    #[test]
+    fn a_signal_that_never_moves_does_not_dilute_the_others() {
+        let mut loud = vec![-30.0f32; 300];
+        for v in &mut loud[150..160] {
+            *v = -10.0;
+        }
+        let alone = SignalSet {
+            tracks: vec![track("loudness_momentary", &loud)],
+            ..Default::default()
+        };
+        let mut with_silent_speech = alone.clone();
+        with_silent_speech
+            .tracks
+            .push(track("speech_kw_purchase", &[0.0; 300]));
+        let a = fuse(&alone, 300.0, &FuseSettings::default());
+        let b = fuse(&with_silent_speech, 300.0, &FuseSettings::default());
+        assert!(a.score[155] > 0.5);
+        assert_eq!(a.score, b.score);
+        // Once a keyword is heard, the signal counts (and takes its share of the weight).
+        let mut heard = vec![0.0f32; 300];
+        heard[40] = 1.0;
+        with_silent_speech.tracks[1] = track("speech_kw_purchase", &heard);
+        let c = fuse(&with_silent_speech, 300.0, &FuseSettings::default());
+        assert!(c.score[155] < a.score[155] && c.score[40] > 0.0);
     }
 
     #[test]

@@ -249,10 +249,11 @@ fn fit_between(
     Some((out, Span::new(lo, hi)))
 }
 
-/// Clean boundaries: each end between transcribed sentences, into a pause of speech or onto a shot cut — within
-/// `snap_s` either way, else up to 2× and 4× that outwards (a sentence that runs on is
-/// better kept whole) — keeping the length in range, the peak inside and the span inside
-/// `free`. The combination with the most snapped ends wins, then the least moved.
+/// Clean boundaries: each end between transcribed sentences, into a pause of speech or onto
+/// a shot cut — within `snap_s` either way, else up to 2× and 4× that outwards (a sentence
+/// that runs on is better kept whole); with a transcript, any sentence edge within
+/// `max_len` — keeping the length in range, the peak inside and the span inside `free`.
+/// The combination with the most snapped ends wins, then the least moved.
 fn snap_span(
     span: Span,
     free: Span,
@@ -262,40 +263,57 @@ fn snap_span(
     min_len: f64,
     max_len: f64,
 ) -> (Span, [Snap; 2]) {
-    let options = |t: f64, is_start: bool| {
+    // `loose`: sentence edges where the VAD hears speech too (a host who talks on without
+    // a pause), tried only when nothing else fits.
+    let options = |t: f64, is_start: bool, loose: bool| {
         let mut v = vec![(t, Snap::None), bounds.snap(t, is_start, snap_s)];
         for k in [2.0, 4.0] {
             v.push(bounds.snap_within(t, is_start, k * snap_s, true));
         }
         if !bounds.sentences.is_empty() {
-            // A clip never cuts a transcribed sentence: its edges at any distance.
-            v.push(bounds.snap_within(t, is_start, max_len, true));
-            v.push(bounds.snap_within(t, is_start, max_len, false));
+            // A clip never cuts a transcribed sentence: every sentence edge within reach is
+            // an option (the nearest one may leave the clip too short, the next one in).
+            let edges = if loose {
+                bounds.sentence_edges(is_start)
+            } else {
+                bounds.sentence_points(is_start)
+            };
+            v.extend(
+                edges
+                    .into_iter()
+                    .filter(|x| (x - t).abs() <= max_len)
+                    .map(|x| (x, Snap::Sentence)),
+            );
         }
         v.retain(|(x, _)| {
             free.start_s - 1e-9 <= *x && *x <= free.end_s + 1e-9 && !bounds.inside_sentence(*x)
         });
         v
     };
-    let starts = options(span.start_s, true);
-    let ends = options(span.end_s, false);
     let mut best: Option<((usize, f64), Span, [Snap; 2])> = None;
-    for &(s, sh) in &starts {
-        for &(e, eh) in &ends {
-            let c = Span::new(s, e);
-            let fits = c.duration() + 1e-9 >= min_len
-                && c.duration() <= max_len + 1e-9
-                && c.contains(peak_s);
-            if !fits {
-                continue;
-            }
-            let snapped = usize::from(sh != Snap::None) + usize::from(eh != Snap::None);
-            let moved = (s - span.start_s).abs() + (e - span.end_s).abs();
-            let better = best
-                .as_ref()
-                .is_none_or(|((bs, bm), _, _)| snapped > *bs || (snapped == *bs && moved < *bm));
-            if better {
-                best = Some(((snapped, moved), c, [sh, eh]));
+    for loose in [false, true] {
+        if best.is_some() || (loose && bounds.sentences.is_empty()) {
+            break;
+        }
+        let starts = options(span.start_s, true, loose);
+        let ends = options(span.end_s, false, loose);
+        for &(s, sh) in &starts {
+            for &(e, eh) in &ends {
+                let c = Span::new(s, e);
+                let fits = c.duration() + 1e-9 >= min_len
+                    && c.duration() <= max_len + 1e-9
+                    && c.contains(peak_s);
+                if !fits {
+                    continue;
+                }
+                let snapped = usize::from(sh != Snap::None) + usize::from(eh != Snap::None);
+                let moved = (s - span.start_s).abs() + (e - span.end_s).abs();
+                let better = best.as_ref().is_none_or(|((bs, bm), _, _)| {
+                    snapped > *bs || (snapped == *bs && moved < *bm)
+                });
+                if better {
+                    best = Some(((snapped, moved), c, [sh, eh]));
+                }
             }
         }
     }
@@ -401,6 +419,64 @@ mod tests {
         };
         let hs = select(&curve, 300.0, &SelectSettings::default(), &bounds);
         assert!(hs.is_empty(), "{hs:?}");
+    }
+
+    #[test]
+    fn a_clip_keeps_whole_sentences_without_growing_more_than_it_must() {
+        // Sentences 2–10, 10.6–30 and 30.5–90 s, with pauses between them.
+        let bounds = Boundaries {
+            pauses: vec![
+                Span::new(0.0, 2.0),
+                Span::new(10.0, 10.6),
+                Span::new(30.0, 30.5),
+                Span::new(90.0, 100.0),
+            ],
+            have_speech: true,
+            sentences: vec![
+                Span::new(2.0, 10.0),
+                Span::new(10.6, 30.0),
+                Span::new(30.5, 90.0),
+            ],
+            ..Default::default()
+        };
+        let free = Span::new(0.0, 100.0);
+        // The nearest sentence edges (10.45–30.15) leave less than 20 s: the start moves to
+        // the sentence before rather than the end past a 60-s sentence.
+        let (c, how) = snap_span(Span::new(12.0, 32.0), free, 25.0, &bounds, 3.0, 20.0, 60.0);
+        assert_eq!(how, [Snap::Sentence, Snap::Sentence]);
+        assert!(
+            (1.8..=2.0).contains(&c.start_s) && (30.0..30.5).contains(&c.end_s),
+            "{c:?}"
+        );
+        for x in [c.start_s, c.end_s] {
+            assert!(!bounds.inside_sentence(x), "{x}");
+        }
+    }
+
+    #[test]
+    fn a_host_who_never_pauses_is_cut_between_sentences_all_the_same() {
+        // Speech without a pause from 0 to 70 s: two sentences, 0–40 and 40–70.
+        let bounds = Boundaries {
+            pauses: vec![Span::new(70.0, 80.0)],
+            have_speech: true,
+            sentences: vec![Span::new(0.0, 40.0), Span::new(40.0, 70.0)],
+            ..Default::default()
+        };
+        let (c, how) = snap_span(
+            Span::new(30.0, 50.0),
+            Span::new(0.0, 80.0),
+            45.0,
+            &bounds,
+            3.0,
+            20.0,
+            60.0,
+        );
+        assert_eq!(how, [Snap::Sentence, Snap::Sentence]);
+        assert!(
+            (39.8..=40.0).contains(&c.start_s) && c.end_s >= 70.0,
+            "{c:?}"
+        );
+        assert!(!bounds.inside_sentence(c.start_s) && !bounds.inside_sentence(c.end_s));
     }
 
     #[test]

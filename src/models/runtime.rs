@@ -165,6 +165,18 @@ impl Runtime {
     /// A session for `model` on the runtime's device. CUDA registration errors are errors,
     /// never a silent CPU fallback.
     pub fn session(&self, name: &str, model: &Path) -> Result<Session, ModelError> {
+        self.build_session(name, model, true)
+    }
+
+    /// As [`Runtime::session`], without ONNX Runtime's CPU memory arena: for a model whose
+    /// inputs change shape call after call (Whisper's decoder: the cache grows by a token,
+    /// keyword blocks come in batches), where the arena keeps the largest of every shape it
+    /// has seen (≈ 0.1–0.3 GB for Whisper base); freed memory goes back at once instead.
+    pub fn session_without_arena(&self, name: &str, model: &Path) -> Result<Session, ModelError> {
+        self.build_session(name, model, false)
+    }
+
+    fn build_session(&self, name: &str, model: &Path, arena: bool) -> Result<Session, ModelError> {
         let err = |e: String| ModelError::inference(name, format!("{}: {e}", model.display()));
         let builder = Session::builder(&self.env)
             .map_err(|e| err(e.to_string()))?
@@ -182,7 +194,15 @@ impl Runtime {
         } else {
             builder
         };
-        let mut builder = builder;
+        let mut builder = if arena || self.device != Device::Cpu {
+            builder
+        } else {
+            builder
+                .with_execution_providers([ort::ep::CPU::default()
+                    .with_arena_allocator(false)
+                    .build()])
+                .map_err(|e| err(e.to_string()))?
+        };
         builder
             .commit_from_file(model)
             .map_err(|e| err(e.to_string()))

@@ -191,6 +191,8 @@ pub struct WindowResult {
     /// Where in the window each keyword fits best, seconds from the window's start (same
     /// order; may be empty: the whole window).
     pub keyword_at: Vec<(f64, f64)>,
+    /// Seconds spent on this window, by step (e.g. encode, decode, keywords).
+    pub cost_seconds: Vec<(&'static str, f64)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -378,11 +380,11 @@ impl<'a> Listener<'a> {
                 simplified_chinese: self.settings.simplified_chinese,
             };
             let result = self.recognizer.recognize(&samples, &request)?;
-            *self
-                .transcript
-                .cost_seconds
-                .entry("recognize".into())
-                .or_insert(0.0) += since.elapsed().as_secs_f64();
+            let costs = &mut self.transcript.cost_seconds;
+            *costs.entry("recognize".into()).or_insert(0.0) += since.elapsed().as_secs_f64();
+            for (step, s) in &result.cost_seconds {
+                *costs.entry(format!("recognize.{step}")).or_insert(0.0) += s;
+            }
             seconds += w.duration();
             self.accept(&w, result, vad);
         }

@@ -46,6 +46,7 @@ fn result(segments: Vec<RawSegment>) -> WindowResult {
         segments,
         keyword_logprob: vec![-5.0; 6],
         keyword_at: vec![(1.0, 6.0); 6],
+        cost_seconds: vec![("decode", 0.5)],
     }
 }
 

@@ -40,7 +40,9 @@ impl Recognizer for Whisper {
         samples: &[f32],
         request: &WindowRequest<'_>,
     ) -> Result<WindowResult, ModelError> {
+        let t0 = std::time::Instant::now();
         let encoded = self.encode(samples)?;
+        let t1 = std::time::Instant::now();
         let opts = TranscribeOptions {
             language: request.language.map(str::to_string),
             timestamps: true,
@@ -48,7 +50,13 @@ impl Recognizer for Whisper {
             max_tokens: 224,
         };
         let t = self.transcribe(&encoded, &opts)?;
+        let t2 = std::time::Instant::now();
         let spots = keyword_spots(self, &encoded, request.keywords, &t.language)?;
+        let cost_seconds = vec![
+            ("encode", (t1 - t0).as_secs_f64()),
+            ("decode", (t2 - t1).as_secs_f64()),
+            ("keywords", t2.elapsed().as_secs_f64()),
+        ];
         Ok(WindowResult {
             language: t.language,
             language_prob: t.language_prob,
@@ -67,6 +75,7 @@ impl Recognizer for Whisper {
                 .collect(),
             keyword_logprob: spots.iter().map(|s| s.logprob).collect(),
             keyword_at: spots.iter().map(|s| (s.start_s, s.end_s)).collect(),
+            cost_seconds,
         })
     }
 }

@@ -150,16 +150,6 @@ impl Whisper {
         })
     }
 
-    /// The encoding of 30 s of digital silence (computed once per model).
-    fn silence(&mut self) -> Result<Encoded, ModelError> {
-        if let Some(s) = &self.silence {
-            return Ok(s.clone());
-        }
-        let s = self.encode(&[])?;
-        self.silence = Some(s.clone());
-        Ok(s)
-    }
-
     /// Where each of `words` fits best in the window `enc` (module docs), same order.
     pub fn spot_keywords(
         &mut self,
@@ -169,7 +159,22 @@ impl Whisper {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let silence = self.silence()?;
+        // The encoding of 30 s of digital silence, computed once per model.
+        let silence = match self.silence.take() {
+            Some(s) => s,
+            None => self.encode(&[])?,
+        };
+        let spots = self.spot_in(enc, &silence, words);
+        self.silence = Some(silence);
+        spots
+    }
+
+    fn spot_in(
+        &mut self,
+        enc: &Encoded,
+        silence: &Encoded,
+        words: &[SpotWord],
+    ) -> Result<Vec<Spot>, ModelError> {
         let [layers, heads, head_dim, n] = enc.dims;
         if silence.dims != enc.dims {
             return Err(self.err("window and silence encodings differ in shape"));
@@ -197,7 +202,7 @@ impl Whisper {
             let mut cache_k = vec![Vec::with_capacity(starts.len() * cache_len); layers];
             let mut cache_v = vec![Vec::with_capacity(starts.len() * cache_len); layers];
             for (c, chunk) in starts.chunks(BATCH).enumerate() {
-                let (ck, cv) = self.block_batch(enc, &silence, chunk, slice, width);
+                let (ck, cv) = self.block_batch(enc, silence, chunk, slice, width);
                 let tokens: Vec<i64> = chunk.iter().flat_map(|_| prompt).collect();
                 let out = self.run_batch(&tokens, chunk.len(), None, &ck, &cv, width, true)?;
                 for r in 0..chunk.len() {
@@ -228,7 +233,7 @@ impl Whisper {
                 if word.tokens.len() > 1 {
                     for (batch, chunk) in rows.chunks(BATCH).enumerate() {
                         let chunk_starts: Vec<usize> = chunk.iter().map(|&r| starts[r]).collect();
-                        let (ck, cv) = self.block_batch(enc, &silence, &chunk_starts, slice, width);
+                        let (ck, cv) = self.block_batch(enc, silence, &chunk_starts, slice, width);
                         let gather = |cache: &[Vec<f32>]| -> Vec<Vec<f32>> {
                             cache
                                 .iter()
