@@ -541,9 +541,42 @@ impl AnalysisFlags {
     }
 }
 
+/// An error and its causes on one line, each cause said once: a cause whose text the
+/// message already holds (many errors name their source in their own text) is left out.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        let text = text.trim();
+        if text.is_empty() || out.contains(text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(text);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_says_its_cause_once() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "No such file or directory (os error 2)",
+        );
+        let e = anyhow::Error::new(io).context("rec.mp4: No such file or directory (os error 2)");
+        assert_eq!(
+            error_text(&e),
+            "rec.mp4: No such file or directory (os error 2)"
+        );
+        let e = anyhow::anyhow!("disk full").context("writing out/x.json");
+        assert_eq!(error_text(&e), "writing out/x.json: disk full");
+    }
     use clap::CommandFactory;
 
     #[test]

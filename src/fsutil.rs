@@ -30,6 +30,40 @@ pub fn write_atomic_with(
     Ok(())
 }
 
+/// Whether `dir` can be made and written, checked before hours of work whose results
+/// would have nowhere to go. Creates nothing: the nearest existing folder on the way must
+/// take a file (a temporary one, removed at once), and nothing on the way may be a file.
+pub fn check_writable_dir(dir: &Path) -> std::io::Result<()> {
+    let mut at = dir;
+    loop {
+        match std::fs::metadata(at) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) => {
+                return Err(std::io::Error::other(format!(
+                    "{} is a file, not a folder",
+                    at.display()
+                )))
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                at = match at.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p,
+                    _ => Path::new("."),
+                };
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    tempfile::Builder::new()
+        .prefix(".livecut-probe-")
+        .tempfile_in(at)
+        .map(drop)
+}
+
 /// A temporary path next to `path` for writers that open files themselves (libavformat).
 /// The file is deleted on drop unless [`PendingFile::commit`] renames it into place.
 #[derive(Debug)]
@@ -119,6 +153,19 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_output_folder_that_cannot_be_made_is_found_before_any_work() {
+        let d = tempfile::tempdir().unwrap();
+        assert!(check_writable_dir(&d.path().join("a/b/c")).is_ok());
+        assert!(!d.path().join("a").exists(), "nothing created");
+        let file = d.path().join("f");
+        std::fs::write(&file, b"x").unwrap();
+        let err = check_writable_dir(&file.join("out"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is a file"), "{err}");
+    }
 
     #[test]
     fn atomic_write_leaves_no_temp() {

@@ -13,11 +13,11 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_usage(&e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", livecut::cli::error_text(&e));
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", livecut::cli::error_text(&e));
             ExitCode::from(1)
         }
     }

@@ -162,3 +162,112 @@ fn truncated_recording_with_index_first_uses_the_readable_part() {
         assert!(hl["end_s"].as_f64().unwrap() <= until + 1e-6);
     }
 }
+
+/// The per-second `orders` track of an analysis, as `(second, value)` where non-zero.
+fn order_seconds(out_dir: &std::path::Path) -> Vec<usize> {
+    let signals = read_json(&out_dir.join("signals.json"));
+    let track = signals["timelines"]["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "orders")
+        .unwrap()
+        .clone();
+    let values = track["values"].as_array().unwrap();
+    (0..values.len())
+        .filter(|&i| values[i].as_f64().unwrap() > 0.0)
+        .collect()
+}
+
+#[test]
+fn recorder_flv_takes_its_start_from_the_danmaku_header_or_the_file_name() {
+    // BililiveRecorder's FLV has no creation_time; its danmaku XML says when it started,
+    // and so does its file name. Orders in Beijing time land 10 s and 20 s in.
+    let dir = scratch("recorder_start");
+    let rec = dir.join("录制-23058-20240903-191250-000-今晚好物.flv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x180:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=44100",
+        "-t",
+        "30",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        "50",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-f",
+        "flv",
+        rec.to_str().unwrap(),
+    ]);
+    assert!(ffprobe(&rec)["format"]["tags"]["creation_time"].is_null());
+    let xml = dir.join("rec.xml");
+    std::fs::write(
+        &xml,
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<i><chatserver>chat.bilibili.com</chatserver>\
+         <BililiveRecorderRecordInfo roomid=\"23058\" shortid=\"0\" name=\"n\" title=\"t\" \
+         start_time=\"2024-09-03T19:12:55.0000000+08:00\" />\n\
+         <d p=\"12.5,1,25,16777215,1725362000,0,abc123,1\">上链接</d>\n</i>\n",
+    )
+    .unwrap();
+    let orders = dir.join("orders.csv");
+    std::fs::write(
+        &orders,
+        "order_id,paid_at,sku,quantity,amount_cny\n\
+         1,2024-09-03T19:13:05+08:00,SKU-A,1,99\n\
+         2,2024-09-03T19:13:15+08:00,SKU-A,1,99\n",
+    )
+    .unwrap();
+    let analyze = |name: &str, comments: Option<&std::path::Path>| {
+        let out = dir.join(name);
+        let mut cmd = livecut();
+        cmd.arg("analyze").arg(&rec).arg("--orders").arg(&orders);
+        if let Some(c) = comments {
+            cmd.arg("--comments").arg(c);
+        }
+        let o = run(cmd
+            .args(["--no-models", "--transcribe", "off", "--out"])
+            .arg(&out));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        std::fs::read_dir(&out)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+    };
+    // The header (19:12:55) wins over the file name (19:12:50).
+    let with_xml = analyze("out_xml", Some(&xml));
+    let h = read_json(&with_xml.join("highlights.json"));
+    let source = h["source"]["start_source"].as_str().unwrap();
+    assert!(
+        source.starts_with("BililiveRecorderRecordInfo start_time in "),
+        "{source}"
+    );
+    assert_eq!(h["source"]["creation_time"], "2024-09-03T11:12:55Z");
+    assert_eq!(order_seconds(&with_xml), vec![10, 20]);
+    // Without the XML: the file name's 19:12:50 Beijing time.
+    let by_name = analyze("out_name", None);
+    let h = read_json(&by_name.join("highlights.json"));
+    let source = h["source"]["start_source"].as_str().unwrap();
+    assert!(
+        source.starts_with("file name 录制-23058-") && source.contains("Asia/Shanghai"),
+        "{source}"
+    );
+    assert_eq!(order_seconds(&by_name), vec![15, 25]);
+}

@@ -216,3 +216,23 @@ fn profile_overrides_and_bad_profiles() {
     );
     assert!(files_under(&out).is_empty());
 }
+
+#[test]
+fn an_impossible_out_folder_fails_before_the_analysis() {
+    let dir = scratch("bad_out");
+    let rec = dir.join("rec.mp4");
+    synth_recording(&rec, 5, &[]);
+    let blocker = dir.join("not_a_folder");
+    std::fs::write(&blocker, b"x").unwrap();
+    let out = blocker.join("out");
+    let o = run(livecut().arg("analyze").arg(&rec).arg("--out").arg(&out));
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains(&out.display().to_string()) && stderr.contains("is a file"),
+        "{stderr}"
+    );
+    // Said once: no cause repeated after the message.
+    let first = stderr.lines().find(|l| l.starts_with("error:")).unwrap();
+    assert_eq!(first.matches("is a file").count(), 1, "{first}");
+}

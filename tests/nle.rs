@@ -450,6 +450,7 @@ fn manifest_value(cover: Option<&str>, timelines: bool) -> Value {
             duration_s: 60.0,
             start_time_s: 0.0,
             creation_time: Some("2024-09-03T11:12:50Z".parse().unwrap()),
+            start_source: Some("creation_time".into()),
             video: Some(VideoInfo {
                 index: 0,
                 codec: "h264".into(),

@@ -19,8 +19,13 @@ pub struct MediaInfo {
     /// The recording's first presentation time in the container's clock; every time
     /// livecut reports is relative to it.
     pub start_time_s: f64,
-    /// The container's `creation_time` tag (UTC), when present.
+    /// The container's `creation_time` tag (UTC), when present; after analysis, the
+    /// recording's start from whichever source gave it (`start_source`).
     pub creation_time: Option<jiff::Timestamp>,
+    /// Where `creation_time` came from (`--start`, `creation_time`, a recorder's header,
+    /// the file name); absent when unknown or not yet resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_source: Option<String>,
     pub video: Option<VideoInfo>,
     pub audio: Option<AudioInfo>,
 }
@@ -168,6 +173,7 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
         duration_s,
         start_time_s,
         creation_time,
+        start_source: None,
         video,
         audio,
     };

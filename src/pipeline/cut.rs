@@ -47,6 +47,7 @@ pub fn cut(
     let info = MediaInfo {
         start_time_s: file.source.start_time_s,
         creation_time: file.source.creation_time,
+        start_source: file.source.start_source.clone(),
         ..info
     };
     // The host's face track (for 9:16 reframing), from the analysis' signal tracks.

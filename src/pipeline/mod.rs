@@ -264,6 +264,11 @@ pub fn analyze_with_models(
         Some(name) => opts.out_dir.join(name),
         None => recording_dir(&opts.out_dir, recording),
     };
+    // An output folder that cannot be written fails now, not after the analysis.
+    crate::fsutil::check_writable_dir(&dir).map_err(|e| PipelineError::Input {
+        path: dir.clone(),
+        message: format!("cannot write the output folder ({e})"),
+    })?;
 
     // 1. Probe.
     progress(Progress::Stage("probe"));
@@ -455,13 +460,25 @@ pub fn analyze_with_models(
     })
 }
 
-/// The probe stage: what the recording is, with its start (`--start` over the
-/// container's `creation_time`).
+/// The probe stage: what the recording is, with its start (`--start`, the container's
+/// `creation_time`, a recorder's danmaku XML header, the file name: see
+/// [`timelines::start`]).
 fn probe(recording: &Path, opts: &AnalyzeOptions) -> Result<MediaInfo> {
     let info = crate::media::probe(recording)?;
+    let start = timelines::start::resolve(
+        opts.start,
+        info.creation_time,
+        opts.comments.as_deref(),
+        recording,
+        &opts.tz,
+    )?;
+    if let Some(s) = &start {
+        tracing::info!("recording start {} (from {})", s.at, s.source);
+    }
     Ok(MediaInfo {
         path: std::fs::canonicalize(recording).unwrap_or_else(|_| recording.to_path_buf()),
-        creation_time: opts.start.or(info.creation_time),
+        creation_time: start.as_ref().map(|s| s.at),
+        start_source: start.map(|s| s.source),
         ..info
     })
 }

@@ -849,6 +849,7 @@ mod tests {
             duration_s: 75.0,
             start_time_s: 0.0,
             creation_time: None,
+            start_source: None,
             video: Some(VideoInfo {
                 index: 0,
                 codec: "h264".into(),

@@ -77,6 +77,12 @@ pub struct SpeechSettings {
     pub keyword_margin: f32,
     /// ... and at least this.
     pub keyword_floor: f32,
+    /// A segment longer than this (seconds) is split at the longest pauses the VAD hears
+    /// inside it until no piece is longer (Whisper leaves a host who never stops, or
+    /// speech it hears poorly, in one long segment) ...
+    pub max_sentence_s: f64,
+    /// ... pauses at least this long (seconds).
+    pub min_pause_s: f64,
 }
 
 impl Default for SpeechSettings {
@@ -97,6 +103,8 @@ impl Default for SpeechSettings {
             min_segment_speech: 0.15,
             keyword_margin: 1.0,
             keyword_floor: -9.0,
+            max_sentence_s: 12.0,
+            min_pause_s: 0.3,
         }
     }
 }
@@ -201,6 +209,9 @@ pub struct RawSegment {
     pub end_s: f64,
     pub text: String,
     pub avg_logprob: f32,
+    /// The text in pieces with the estimated time each starts (seconds from the window
+    /// start, non-decreasing; joined, they are `text` before trimming); may be empty.
+    pub pieces: Vec<(f64, String)>,
 }
 
 /// A speech recogniser (Whisper in livecut; a fake in the unit tests).
@@ -485,14 +496,30 @@ impl<'a> Listener<'a> {
                     }
                 }
                 last_text = Some(text.to_string());
-                report.segments += 1;
-                self.transcript.segments.push(Segment {
-                    start_s: round3(a),
-                    end_s: round3(b),
-                    text: text.to_string(),
-                    lang: r.language.clone(),
-                    confidence: round3(f64::from(seg.avg_logprob).exp().clamp(0.0, 1.0)),
-                });
+                let pieces: Vec<(f64, &str)> = seg
+                    .pieces
+                    .iter()
+                    .map(|(at, p)| (w.start_s + at, p.as_str()))
+                    .collect();
+                let parts = match vad {
+                    Some(v) => split_long(a, b, &pieces, v, s),
+                    None => Vec::new(),
+                };
+                let parts = if parts.len() > 1 {
+                    parts
+                } else {
+                    vec![(a, b, text.to_string())]
+                };
+                for (a, b, text) in parts {
+                    report.segments += 1;
+                    self.transcript.segments.push(Segment {
+                        start_s: round3(a),
+                        end_s: round3(b),
+                        text,
+                        lang: r.language.clone(),
+                        confidence: round3(f64::from(seg.avg_logprob).exp().clamp(0.0, 1.0)),
+                    });
+                }
             }
         }
         self.transcript.windows.push(report);
@@ -550,6 +577,62 @@ impl<'a> Listener<'a> {
         t.keywords = hits;
         t
     }
+}
+
+/// A segment `[a, b)` longer than `max_sentence_s`, split at the longest VAD pause inside
+/// it (at least `min_pause_s`, at least a second from either end) whose two sides both get
+/// text, the text going by each piece's estimated time; again on each side until no part
+/// is longer or no pause is left. Returns one part when it cannot split.
+fn split_long(
+    a: f64,
+    b: f64,
+    pieces: &[(f64, &str)],
+    vad: &Track,
+    s: &SpeechSettings,
+) -> Vec<(f64, f64, String)> {
+    let whole = || {
+        let text: String = pieces.iter().map(|(_, p)| *p).collect();
+        vec![(a, b, text.trim().to_string())]
+    };
+    if b - a <= s.max_sentence_s || pieces.len() < 2 {
+        return whole();
+    }
+    let mut pauses = pauses_within(vad, a + 1.0, b - 1.0, s.vad_threshold, s.min_pause_s);
+    pauses.sort_by(|x, y| (y.1 - y.0).total_cmp(&(x.1 - x.0)));
+    for (pa, pb) in pauses {
+        let mid = 0.5 * (pa + pb);
+        let cut = pieces.partition_point(|(at, _)| *at < mid);
+        let has_text = |ps: &[(f64, &str)]| ps.iter().any(|(_, p)| !p.trim().is_empty());
+        if has_text(&pieces[..cut]) && has_text(&pieces[cut..]) {
+            let mut out = split_long(a, pa, &pieces[..cut], vad, s);
+            out.extend(split_long(pb, b, &pieces[cut..], vad, s));
+            return out;
+        }
+    }
+    whole()
+}
+
+/// Stretches inside `[a, b)` the VAD hears no speech in, at least `min_s` long.
+fn pauses_within(vad: &Track, a: f64, b: f64, threshold: f32, min_s: f64) -> Vec<(f64, f64)> {
+    let lo = vad.times_s.partition_point(|&t| t < a);
+    let hi = vad.times_s.partition_point(|&t| t < b);
+    let mut out = Vec::new();
+    let mut run: Option<usize> = None;
+    for i in lo..=hi {
+        let quiet = i < hi && vad.values[i] < threshold;
+        match (quiet, run) {
+            (true, None) => run = Some(i),
+            (false, Some(first)) => {
+                let (x, y) = (vad.times_s[first] - 0.016, vad.times_s[i - 1] + 0.016);
+                if y - x >= min_s {
+                    out.push((x, y));
+                }
+                run = None;
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// First and last moments of `[a, b)` the VAD heard as speech (each chunk ±16 ms).

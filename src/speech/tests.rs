@@ -22,6 +22,7 @@ fn info() -> MediaInfo {
         duration_s: 300.0,
         start_time_s: 0.0,
         creation_time: None,
+        start_source: None,
         video: None,
         audio: None,
     }
@@ -33,6 +34,7 @@ fn seg(a: f64, b: f64, text: &str) -> RawSegment {
         end_s: b,
         text: text.into(),
         avg_logprob: -0.3,
+        pieces: Vec::new(),
     }
 }
 
@@ -164,4 +166,72 @@ fn auto_spans_cover_candidates_and_highlights_with_margins() {
     let spans = auto_spans(&[100.0], &[Span::new(200.0, 240.0)], &s);
     assert_eq!(spans[0], Span::new(80.0, 120.0));
     assert_eq!(spans[1], Span::new(195.0, 245.0));
+}
+
+#[test]
+fn a_long_segment_is_split_at_the_pauses_inside_it() {
+    let (info, settings, lexicon) = (info(), SpeechSettings::default(), Lexicon::default());
+    let mut never = Never;
+    let mut l = Listener::new(&mut never, &info, &settings, &lexicon.speech);
+    // Whisper heard 100-122 s as one segment; the VAD hears three sentences with pauses
+    // at 107.0-107.6 and 114.0-114.9 s (and a short breath at 110.0-110.1 s).
+    let v = vad(
+        &[
+            (100.0, 107.0),
+            (107.6, 110.0),
+            (110.1, 114.0),
+            (114.9, 122.0),
+        ],
+        200.0,
+    );
+    let pieces = |words: &[(f64, &str)]| words.iter().map(|(t, w)| (*t, w.to_string())).collect();
+    let long = RawSegment {
+        pieces: pieces(&[
+            (0.0, "家人们"),
+            (3.0, "好，"),
+            (7.7, "今天"),
+            (11.0, "秒杀"),
+            (15.0, "上链接"),
+            (19.0, "了"),
+        ]),
+        ..seg(0.0, 22.0, "家人们好，今天秒杀上链接了")
+    };
+    // A short segment stays whole whatever its pauses.
+    let short = RawSegment {
+        pieces: pieces(&[(23.0, "谢谢"), (24.0, "大家")]),
+        ..seg(23.0, 26.0, "谢谢大家")
+    };
+    let v2 = {
+        let mut v = v;
+        v.values.iter_mut().zip(&v.times_s).for_each(|(p, &t)| {
+            if (123.0..126.0).contains(&t) && !(124.0..124.5).contains(&t) {
+                *p = 0.9;
+            }
+        });
+        v
+    };
+    l.accept(
+        &Span::new(100.0, 130.0),
+        result(vec![long, short]),
+        Some(&v2),
+    );
+    let t = l.transcript();
+    let got: Vec<(f64, f64, &str)> = t
+        .segments
+        .iter()
+        .map(|s| (s.start_s, s.end_s, s.text.as_str()))
+        .collect();
+    let want = [
+        (100.0, 107.0, "家人们好，"),
+        (107.6, 114.0, "今天秒杀"),
+        (114.9, 122.0, "上链接了"),
+        (123.0, 126.0, "谢谢大家"),
+    ];
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for (g, w) in got.iter().zip(&want) {
+        assert!(
+            (g.0 - w.0).abs() < 0.05 && (g.1 - w.1).abs() < 0.05 && g.2 == w.2,
+            "{got:?}"
+        );
+    }
 }

@@ -71,6 +71,7 @@ impl Recognizer for Whisper {
                     end_s: s.end_s,
                     text: s.text,
                     avg_logprob: s.avg_logprob,
+                    pieces: s.pieces,
                 })
                 .collect(),
             keyword_logprob: spots.iter().map(|s| s.logprob).collect(),

@@ -3,6 +3,12 @@
 //! super chats `<sc ts price user uid>text</sc>`, gifts `<gift ts giftname giftcount price
 //! user uid/>`, memberships `<guard ts level user uid/>`. Namespaced roots and unknown
 //! elements are tolerated. Streams: memory does not grow with the file.
+//!
+//! Two layouts of `<d p=…>`, told apart by the file's structure (never by the size of the
+//! numbers): the classic one above (its root holds `<chatid>`), and the one written from
+//! Bilibili's segmented danmaku API, whose root holds an `<oid>` element:
+//! `p="DMID,ATTR,PROGRESS_MS,MODE,SIZE,COLOR,CTIME,POOL,USER_HASH"` (time in
+//! milliseconds). Mode-7 ("advanced") rows carry a JSON array whose fifth item is the text.
 
 use std::path::Path;
 
@@ -24,6 +30,7 @@ pub(super) fn read(
     let mut open: Option<(String, BytesStart<'static>, u64)> = None;
     let mut body = String::new();
     let mut saw_root = false;
+    let mut layout = Layout::Classic;
     let mut rows = 0usize;
     loop {
         buf.clear();
@@ -49,6 +56,8 @@ pub(super) fn read(
                 let name = local(&e);
                 if name == "i" {
                     saw_root = true;
+                } else if name == "oid" {
+                    layout = Layout::Segmented;
                 } else if matches!(name.as_str(), "d" | "sc") {
                     open = Some((name, e.into_owned(), line));
                     body.clear();
@@ -56,9 +65,11 @@ pub(super) fn read(
             }
             Event::Empty(e) => {
                 let name = local(&e);
-                if matches!(name.as_str(), "d" | "sc" | "gift" | "guard") {
+                if name == "oid" {
+                    layout = Layout::Segmented;
+                } else if matches!(name.as_str(), "d" | "sc" | "gift" | "guard") {
                     rows += 1;
-                    accept(&name, &e, "", line, &mut report, emit)?;
+                    accept(&name, &e, "", line, layout, &mut report, emit)?;
                 }
             }
             Event::Text(t) if open.is_some() => body.push_str(&t.xml10_content()),
@@ -79,7 +90,7 @@ pub(super) fn read(
                 if let Some((open_name, start, start_line)) = open.take() {
                     if open_name == name {
                         rows += 1;
-                        accept(&name, &start, &body, start_line, &mut report, emit)?;
+                        accept(&name, &start, &body, start_line, layout, &mut report, emit)?;
                     } else {
                         open = Some((open_name, start, start_line));
                     }
@@ -97,6 +108,90 @@ pub(super) fn read(
         });
     }
     Ok(report)
+}
+
+/// Where a live recorder says the recording started, from a danmaku XML's header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecorderStart {
+    pub at: jiff::Timestamp,
+    /// Which header said so, e.g. `BililiveRecorderRecordInfo start_time`.
+    pub header: String,
+}
+
+/// The recording's start from a live recorder's header in a danmaku XML file:
+/// BililiveRecorder's `<BililiveRecorderRecordInfo start_time="2024-09-03T19:12:50.1234567+08:00" …/>`
+/// or blrec's `<metadata><record_start_time>UNIX_SECONDS</record_start_time>…</metadata>`.
+/// Reads the header only (it stops at the first comment row); `None` when there is none.
+pub fn recorder_start(path: &Path) -> Result<Option<RecorderStart>, TimelineError> {
+    let mut reader = Reader::from_reader(TextReader::open(path)?);
+    let mut buf = Vec::new();
+    let mut in_record_start = false;
+    let bad = |line: u64, message: String| TimelineError::Format {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    loop {
+        buf.clear();
+        let line = reader.get_ref().line();
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(e) => e,
+            Err(_) => return Ok(None), // not XML or broken: the comment reader says why
+        };
+        match event {
+            Event::Start(e) | Event::Empty(e) => {
+                let name = local(&e);
+                match name.as_str() {
+                    "BililiveRecorderRecordInfo" => {
+                        if let Some(v) = attr(&e, "start_time") {
+                            let at = parse_instant(&v).ok_or_else(|| {
+                                bad(line, format!("BililiveRecorderRecordInfo start_time {v:?} is not an ISO-8601 time with an offset"))
+                            })?;
+                            return Ok(Some(RecorderStart {
+                                at,
+                                header: "BililiveRecorderRecordInfo start_time".into(),
+                            }));
+                        }
+                    }
+                    "record_start_time" => in_record_start = true,
+                    "d" | "sc" | "gift" | "guard" => return Ok(None),
+                    _ => {}
+                }
+            }
+            Event::Text(t) if in_record_start => {
+                let v = t.xml10_content().trim().to_string();
+                let secs: i64 = v.parse().map_err(|_| {
+                    bad(
+                        line,
+                        format!("<record_start_time> {v:?} is not a Unix time in seconds"),
+                    )
+                })?;
+                let at = jiff::Timestamp::from_second(secs)
+                    .map_err(|e| bad(line, format!("<record_start_time> {v:?}: {e}")))?;
+                return Ok(Some(RecorderStart {
+                    at,
+                    header: "metadata record_start_time".into(),
+                }));
+            }
+            Event::End(_) => in_record_start = false,
+            Event::Eof => return Ok(None),
+            _ => {}
+        }
+    }
+}
+
+/// An ISO-8601 instant with an offset; recorders write up to 7 fractional digits.
+fn parse_instant(v: &str) -> Option<jiff::Timestamp> {
+    v.trim().parse::<jiff::Timestamp>().ok()
+}
+
+/// Which `<d p=…>` layout the file uses (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// `p="TIME_S,MODE,SIZE,COLOR,UNIX_TS,POOL,USER_HASH,DMID"`.
+    Classic,
+    /// `p="DMID,ATTR,PROGRESS_MS,MODE,SIZE,COLOR,CTIME,POOL,USER_HASH"` (root has `<oid>`).
+    Segmented,
 }
 
 fn local(e: &BytesStart<'_>) -> String {
@@ -130,11 +225,12 @@ fn accept(
     e: &BytesStart<'_>,
     body: &str,
     line: u64,
+    layout: Layout,
     report: &mut ParseReport,
     emit: &mut Emit<'_>,
 ) -> Result<(), TimelineError> {
     let parsed = match name {
-        "d" => parse_d(e, body),
+        "d" => parse_d(e, body, layout),
         "sc" => parse_time(attr(e, "ts")).map(|t| Comment {
             t,
             user: user_of(e),
@@ -181,21 +277,61 @@ fn user_of(e: &BytesStart<'_>) -> String {
         .unwrap_or_default()
 }
 
-fn parse_d(e: &BytesStart<'_>, body: &str) -> Result<Comment, String> {
+fn parse_d(e: &BytesStart<'_>, body: &str, layout: Layout) -> Result<Comment, String> {
     let p = attr(e, "p").ok_or("missing p attribute")?;
-    let fields: Vec<&str> = p.split(',').collect();
-    if fields.len() < 7 {
-        return Err(format!("p has {} fields, expected 8", fields.len()));
-    }
-    let t = parse_time(Some(fields[0].to_string()))?;
-    let user = attr(e, "uid").unwrap_or_else(|| fields[6].trim().to_string());
+    let fields: Vec<&str> = p.split(',').map(str::trim).collect();
+    let (t, mode, hash) = match layout {
+        Layout::Classic => {
+            if fields.len() < 7 {
+                return Err(format!("p has {} fields, expected 8", fields.len()));
+            }
+            (
+                parse_time(Some(fields[0].to_string()))?,
+                fields[1],
+                fields[6],
+            )
+        }
+        Layout::Segmented => {
+            if fields.len() < 9 {
+                return Err(format!(
+                    "p has {} fields, expected 9 (the layout with <oid>: \
+                     dmid,attr,progress_ms,mode,size,color,ctime,pool,hash)",
+                    fields.len()
+                ));
+            }
+            let ms = parse_time(Some(fields[2].to_string()))?;
+            (ms / 1000.0, fields[3], fields[8])
+        }
+    };
+    let text = if mode == "7" {
+        advanced_text(body)?
+    } else {
+        body.to_string()
+    };
+    let user = attr(e, "uid").unwrap_or_else(|| hash.to_string());
     Ok(Comment {
         t,
         user,
-        text: body.to_string(),
+        text,
         kind: CommentKind::Comment,
         value: None,
     })
+}
+
+/// The text of a mode-7 ("advanced") row: a JSON array `[x, y, "alpha", duration, text,
+/// …]`. A body that is not such an array is taken as it is (some exporters write plain
+/// text in mode 7).
+fn advanced_text(body: &str) -> Result<String, String> {
+    let trimmed = body.trim();
+    if !trimmed.starts_with('[') {
+        return Ok(body.to_string());
+    }
+    let v: serde_json::Value = serde_json::from_str(trimmed)
+        .map_err(|e| format!("mode-7 row: its JSON payload does not parse ({e})"))?;
+    match v.get(4) {
+        Some(serde_json::Value::String(s)) => Ok(s.clone()),
+        _ => Err("mode-7 row: its JSON payload has no text (fifth item)".into()),
+    }
 }
 
 #[cfg(test)]
@@ -245,6 +381,53 @@ mod tests {
         assert_eq!(r.skipped_examples[1].line, 9);
         assert_eq!(r.after_end, 1);
         assert_eq!(r.format, "bilibili-danmaku-xml");
+    }
+
+    #[test]
+    fn the_layout_with_oid_has_millisecond_times_and_mode_7_json() {
+        let f = write(
+            r#"<?xml version="1.0" encoding="UTF-8"?><i><oid>1176840</oid><chatserver>chat.bilibili.com</chatserver>
+<d p="1497839101243893248,0,12500,1,25,16777215,1725362000,0,abc123">hello</d>
+<d p="1497839101243893249,2,61000,7,25,16777215,1725362001,2,def456">[0,0,"1-1",4.5,"上链接",0,0,0,0,500,0,true,"黑体",1]</d>
+<d p="1497839101243893250,0,70000,7,25,16777215,1725362002,2,aaa">[0,0,"1-1"]</d>
+<d p="1497839101243893251,0,80000,1,25">short</d>
+</i>"#,
+        );
+        let (c, r) = collect(f.path(), &ctx(100.0)).unwrap();
+        let got: Vec<_> = c
+            .iter()
+            .map(|c| (c.t, c.text.as_str(), c.user.as_str()))
+            .collect();
+        assert_eq!(got, [(12.5, "hello", "abc123"), (61.0, "上链接", "def456")]);
+        assert_eq!(r.rows_skipped, 2);
+        assert!(r.skipped_examples[0].reason.contains("no text"), "{r:?}");
+        assert!(r.skipped_examples[1].reason.contains("expected 9"), "{r:?}");
+        assert_eq!(r.after_end, 0);
+    }
+
+    #[test]
+    fn recorder_headers_give_the_start() {
+        let f = write(
+            r#"<?xml version="1.0" encoding="utf-8"?><i><chatserver>chat.bilibili.com</chatserver>
+<BililiveRecorderRecordInfo roomid="123" shortid="0" name="n" title="t" areanameparent="a" areanamechild="b" start_time="2024-09-03T19:12:50.1234567+08:00" />
+<d p="1,1,25,1,0,0,a,1">ok</d></i>"#,
+        );
+        let s = recorder_start(f.path()).unwrap().unwrap();
+        assert_eq!(s.at.to_string(), "2024-09-03T11:12:50.1234567Z");
+        assert!(s.header.contains("BililiveRecorderRecordInfo"));
+        let f = write(
+            "<?xml version=\"1.0\"?>\n<i>\n<metadata>\n<room_id>1</room_id>\n<record_start_time>1725361970</record_start_time>\n</metadata>\n<d p=\"1,1,25,1,0,0,a,1\">ok</d></i>",
+        );
+        let s = recorder_start(f.path()).unwrap().unwrap();
+        assert_eq!(s.at.to_string(), "2024-09-03T11:12:50Z");
+        // No header: none; a header that is not a time: an error naming the line.
+        let f = write(
+            "<i><d p=\"1,1,25,1,0,0,a,1\">ok</d><BililiveRecorderRecordInfo start_time=\"x\"/></i>",
+        );
+        assert_eq!(recorder_start(f.path()).unwrap(), None);
+        let f = write("<i>\n<BililiveRecorderRecordInfo start_time=\"yesterday\"/></i>");
+        let err = recorder_start(f.path()).unwrap_err().to_string();
+        assert!(err.contains(":2:") && err.contains("yesterday"), "{err}");
     }
 
     #[test]

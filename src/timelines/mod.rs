@@ -13,6 +13,7 @@ mod features;
 mod jsonl;
 mod lexicon;
 mod orders;
+pub mod start;
 mod text;
 mod times;
 
@@ -44,7 +45,8 @@ pub enum TimelineError {
     },
     #[error(
         "{path}: rows carry absolute times, but the recording's start is unknown (no \
-         creation_time in the container); pass --start 2024-09-03T19:12:50+08:00"
+         creation_time in the container, no recorder header in the comment XML, no \
+         timestamp in the file name); pass --start 2024-09-03T19:12:50+08:00"
     )]
     NoRecordingStart { path: PathBuf },
 }

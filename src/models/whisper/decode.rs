@@ -127,6 +127,17 @@ fn timestamp_rules(logits: &mut [f32], step: usize, seq: &[u32], sp: &Specials) 
     Some(lse)
 }
 
+/// The time (seconds from the window's start) of the most likely timestamp token in raw
+/// `logits`: where the decoder is in the audio at this step.
+pub fn likeliest_time(logits: &[f32], sp: &Specials) -> f64 {
+    let begin = sp.timestamp_begin as usize;
+    let end = (sp.timestamp_end as usize).min(logits.len().saturating_sub(1));
+    let best = (begin..=end)
+        .max_by(|&a, &b| logits[a].total_cmp(&logits[b]))
+        .unwrap_or(begin);
+    (best - begin) as f64 / Specials::TIMESTAMPS_PER_SECOND
+}
+
 /// Whether the log-sum-exp of the timestamp log-probabilities exceeds the best text token's
 /// (`lse`: [`log_sum_exp`] of `logits`).
 fn timestamp_beats_text(logits: &[f32], begin: usize, lse: f64) -> bool {

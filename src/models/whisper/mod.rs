@@ -141,6 +141,10 @@ pub struct WindowSegment {
     pub text: String,
     /// Mean log-probability of the segment's tokens (timestamps included).
     pub avg_logprob: f32,
+    /// The text in pieces of whole characters, each with the estimated time it starts
+    /// (seconds from the window start, non-decreasing); their texts joined are `text`
+    /// before trimming. Empty without timestamps.
+    pub pieces: Vec<(f64, String)>,
 }
 
 /// Raw greedy output.
@@ -154,6 +158,11 @@ pub struct Generated {
     pub sum_logprob: f32,
     /// Log-probability of each token in `tokens`.
     pub logprobs: Vec<f32>,
+    /// Where in the window each token of `tokens` was said, seconds from the window's
+    /// start, as the decoder's most likely timestamp at the step that produced it (a
+    /// timestamp token's own time); empty without timestamps. Approximate (±0.5 s on
+    /// clear speech): good for splitting a long segment at a pause, not for word timing.
+    pub token_times: Vec<f64>,
 }
 
 /// Wall-clock seconds of the last calls (for benchmarks and logs).
@@ -683,6 +692,7 @@ impl Whisper {
         };
         let mut tokens = Vec::new();
         let mut logprobs = Vec::new();
+        let mut token_times = Vec::new();
         let mut sum = 0f32;
         let mut row_index = prompt.len() - 1;
         let t1 = Instant::now();
@@ -691,6 +701,8 @@ impl Whisper {
             let mut row = std::mem::take(&mut self.row);
             row.clear();
             row.extend_from_slice(self.logits_row(row_index));
+            // Before the rules mask them: where the decoder would put a timestamp now.
+            let now_s = timestamps.then(|| decode::likeliest_time(&row, &specials));
             let lse = decode::process(&mut row, step, &tokens, &rules);
             let (token, lp) = decode::best_with(&row, lse);
             self.row = row;
@@ -700,6 +712,13 @@ impl Whisper {
             }
             tokens.push(token);
             logprobs.push(lp);
+            if let Some(now_s) = now_s {
+                token_times.push(if specials.is_timestamp(token) {
+                    f64::from(token - specials.timestamp_begin) / Specials::TIMESTAMPS_PER_SECOND
+                } else {
+                    now_s
+                });
+            }
             if step + 1 == max_steps {
                 break;
             }
@@ -719,6 +738,7 @@ impl Whisper {
             no_speech_prob,
             sum_logprob: sum,
             logprobs,
+            token_times,
         };
         Ok((generated, languages))
     }
@@ -727,6 +747,45 @@ impl Whisper {
     pub fn decode_text(&self, tokens: &[u32]) -> Result<String, ModelError> {
         let text = text::text_tokens(tokens, &self.specials);
         self.tokenizer.decode(&text, true).map_err(|e| self.err(e))
+    }
+
+    /// A segment's text tokens grouped into pieces that decode to whole characters (a
+    /// CJK character may take two byte-level tokens), each with the estimated time of its
+    /// first token, made non-decreasing. Empty when `times` does not cover `tokens`.
+    fn pieces(&self, tokens: &[u32], times: &[f64]) -> Result<Vec<(f64, String)>, ModelError> {
+        let mut out: Vec<(f64, String)> = Vec::new();
+        if times.len() != tokens.len() {
+            return Ok(out);
+        }
+        let mut group: Vec<u32> = Vec::new();
+        let mut group_at = 0.0;
+        let mut latest = 0f64;
+        for (&tok, &at) in tokens.iter().zip(times) {
+            latest = latest.max(at);
+            if tok >= self.specials.eot {
+                continue;
+            }
+            if group.is_empty() {
+                group_at = latest;
+            }
+            group.push(tok);
+            let piece = self
+                .tokenizer
+                .decode(&group, true)
+                .map_err(|e| self.err(e))?;
+            if !piece.contains('\u{FFFD}') || group.len() >= 4 {
+                out.push((group_at, piece));
+                group.clear();
+            }
+        }
+        if !group.is_empty() {
+            let piece = self
+                .tokenizer
+                .decode(&group, true)
+                .map_err(|e| self.err(e))?;
+            out.push((group_at, piece));
+        }
+        Ok(out)
     }
 
     /// Tokenise text (no special tokens added).
@@ -784,16 +843,22 @@ impl Whisper {
             }
         };
         let mut segments = Vec::new();
-        for s in text::split_segments(&g.tokens, &g.logprobs, &sp, enc.duration_s) {
+        for s in text::split_segments(&g.tokens, &g.logprobs, &g.token_times, &sp, enc.duration_s) {
             let t = self.decode_text(&s.tokens)?;
             if t.trim().is_empty() {
                 continue;
             }
+            let pieces = self
+                .pieces(&s.tokens, &s.token_times)?
+                .into_iter()
+                .map(|(at, p)| (at, if convert { text::to_simplified(&p) } else { p }))
+                .collect();
             segments.push(WindowSegment {
                 start_s: s.start_s,
                 end_s: s.end_s,
                 text: finish(&t),
                 avg_logprob: s.avg_logprob,
+                pieces,
             });
         }
         Ok(WindowTranscript {

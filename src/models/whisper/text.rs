@@ -15,6 +15,8 @@ pub struct TokenSegment {
     pub tokens: Vec<u32>,
     /// Mean log-probability of those tokens.
     pub avg_logprob: f32,
+    /// Estimated time of each token (see `Generated::token_times`); empty when unknown.
+    pub token_times: Vec<f64>,
 }
 
 /// Split generated tokens (EOT excluded) into segments on timestamp pairs, as faster-whisper's
@@ -26,6 +28,7 @@ pub struct TokenSegment {
 pub fn split_segments(
     tokens: &[u32],
     logprobs: &[f32],
+    token_times: &[f64],
     sp: &Specials,
     window_s: f64,
 ) -> Vec<TokenSegment> {
@@ -36,6 +39,10 @@ pub fn split_segments(
             start_s,
             end_s,
             tokens: tokens[from..to].to_vec(),
+            token_times: token_times
+                .get(from..to)
+                .map(<[f64]>::to_vec)
+                .unwrap_or_default(),
             avg_logprob: if lp.is_empty() {
                 0.0
             } else {
@@ -129,7 +136,7 @@ mod tests {
         // <0.00> a b <1.00><1.00> c <2.50>  (single timestamp ending)
         let toks = [T, 1, 2, T + 50, T + 50, 3, T + 125];
         let lps = [-0.1, -0.2, -0.3, -0.4, -0.5, -0.6, -0.7];
-        let s = split_segments(&toks, &lps, &sp(), 30.0);
+        let s = split_segments(&toks, &lps, &[], &sp(), 30.0);
         assert_eq!(s.len(), 2);
         assert_eq!((s[0].start_s, s[0].end_s), (0.0, 1.0));
         assert_eq!(s[0].tokens, vec![T, 1, 2, T + 50]);
@@ -138,12 +145,12 @@ mod tests {
         assert_eq!(s[1].tokens, vec![T + 50, 3, T + 125]);
         // Pairs all the way: <0.00> a <1.00><1.00> b <2.00><2.00> (ends in a pair)
         let toks = [T, 1, T + 50, T + 50, 2, T + 100, T + 100];
-        let s = split_segments(&toks, &[0.0; 7], &sp(), 30.0);
+        let s = split_segments(&toks, &[0.0; 7], &[], &sp(), 30.0);
         assert_eq!(s.len(), 2);
         assert_eq!((s[1].start_s, s[1].end_s), (1.0, 2.0));
         // An unterminated last segment runs to the end of the window.
         let toks = [T, 1, T + 50, T + 50, 2, 3];
-        let s = split_segments(&toks, &[0.0; 6], &sp(), 12.5);
+        let s = split_segments(&toks, &[0.0; 6], &[], &sp(), 12.5);
         assert_eq!(s.len(), 2);
         assert_eq!((s[1].start_s, s[1].end_s), (1.0, 12.5));
         assert_eq!(text_tokens(&s[1].tokens, &sp()), vec![2, 3]);
@@ -152,17 +159,17 @@ mod tests {
     #[test]
     fn segments_without_pairs() {
         // <0.00> a b <1.40>: one segment 0–1.4.
-        let s = split_segments(&[T, 1, 2, T + 70], &[0.0; 4], &sp(), 30.0);
+        let s = split_segments(&[T, 1, 2, T + 70], &[0.0; 4], &[], &sp(), 30.0);
         assert_eq!(s.len(), 1);
         assert_eq!((s[0].start_s, s[0].end_s), (0.0, 1.4));
         // No timestamps at all (no-timestamps mode): the whole window.
-        let s = split_segments(&[1, 2, 3], &[-1.0, -2.0, -3.0], &sp(), 7.0);
+        let s = split_segments(&[1, 2, 3], &[-1.0, -2.0, -3.0], &[], &sp(), 7.0);
         assert_eq!((s[0].start_s, s[0].end_s), (0.0, 7.0));
         assert!((s[0].avg_logprob + 2.0).abs() < 1e-6);
         // Only <0.00>: the window.
-        let s = split_segments(&[T, 1], &[0.0; 2], &sp(), 9.0);
+        let s = split_segments(&[T, 1], &[0.0; 2], &[], &sp(), 9.0);
         assert_eq!(s[0].end_s, 9.0);
-        assert!(split_segments(&[], &[], &sp(), 9.0).is_empty());
+        assert!(split_segments(&[], &[], &[], &sp(), 9.0).is_empty());
     }
 
     #[test]
