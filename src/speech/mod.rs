@@ -90,7 +90,7 @@ impl Default for SpeechSettings {
         Self {
             language: "auto".into(),
             simplified_chinese: true,
-            candidate_radius_s: 20.0,
+            candidate_radius_s: 15.0,
             highlight_margin_s: 5.0,
             vad_threshold: 0.5,
             pad_s: 0.3,
@@ -103,7 +103,7 @@ impl Default for SpeechSettings {
             min_segment_speech: 0.15,
             keyword_margin: 1.0,
             keyword_floor: -9.0,
-            max_sentence_s: 12.0,
+            max_sentence_s: 10.0,
             min_pause_s: 0.3,
         }
     }
@@ -580,9 +580,11 @@ impl<'a> Listener<'a> {
 }
 
 /// A segment `[a, b)` longer than `max_sentence_s`, split at the longest VAD pause inside
-/// it (at least `min_pause_s`, at least a second from either end) whose two sides both get
-/// text, the text going by each piece's estimated time; again on each side until no part
-/// is longer or no pause is left. Returns one part when it cannot split.
+/// it (at least `min_pause_s`, at least a second from either end); again on each side
+/// until no part is longer or no pause is left. The text goes by each piece's estimated
+/// time; where those estimates put all the text on one side (Whisper's timestamp guesses
+/// are poor on speech it hears poorly), by the share of heard speech on each side, as if
+/// the host spoke at an even pace. Returns one part when it cannot split.
 fn split_long(
     a: f64,
     b: f64,
@@ -599,11 +601,24 @@ fn split_long(
     }
     let mut pauses = pauses_within(vad, a + 1.0, b - 1.0, s.vad_threshold, s.min_pause_s);
     pauses.sort_by(|x, y| (y.1 - y.0).total_cmp(&(x.1 - x.0)));
-    for (pa, pb) in pauses {
+    let has_text = |ps: &[(f64, &str)]| ps.iter().any(|(_, p)| !p.trim().is_empty());
+    let splits = |cut: usize| {
+        cut > 0 && cut < pieces.len() && has_text(&pieces[..cut]) && has_text(&pieces[cut..])
+    };
+    let heard = |x: f64, y: f64| {
+        f64::from(speech_share(vad, x, y, s.vad_threshold).unwrap_or(0.0)) * (y - x).max(0.0)
+    };
+    for &(pa, pb) in &pauses {
         let mid = 0.5 * (pa + pb);
-        let cut = pieces.partition_point(|(at, _)| *at < mid);
-        let has_text = |ps: &[(f64, &str)]| ps.iter().any(|(_, p)| !p.trim().is_empty());
-        if has_text(&pieces[..cut]) && has_text(&pieces[cut..]) {
+        let by_time = pieces.partition_point(|(at, _)| *at < mid);
+        let cut = if splits(by_time) {
+            by_time
+        } else {
+            let (before, after) = (heard(a, pa), heard(pb, b));
+            let share = before / (before + after).max(1e-9);
+            (share * pieces.len() as f64).round() as usize
+        };
+        if splits(cut) {
             let mut out = split_long(a, pa, &pieces[..cut], vad, s);
             out.extend(split_long(pb, b, &pieces[cut..], vad, s));
             return out;

@@ -164,7 +164,7 @@ fn text_in_a_span_joins_its_sentences() {
 fn auto_spans_cover_candidates_and_highlights_with_margins() {
     let s = SpeechSettings::default();
     let spans = auto_spans(&[100.0], &[Span::new(200.0, 240.0)], &s);
-    assert_eq!(spans[0], Span::new(80.0, 120.0));
+    assert_eq!(spans[0], Span::new(85.0, 115.0));
     assert_eq!(spans[1], Span::new(195.0, 245.0));
 }
 
@@ -234,4 +234,27 @@ fn a_long_segment_is_split_at_the_pauses_inside_it() {
             "{got:?}"
         );
     }
+}
+
+#[test]
+fn a_long_segment_whose_time_guesses_are_useless_is_split_by_the_pace_of_speech() {
+    let (info, settings, lexicon) = (info(), SpeechSettings::default(), Lexicon::default());
+    let mut never = Never;
+    let mut l = Listener::new(&mut never, &info, &settings, &lexicon.speech);
+    // 100-116 s heard as one segment, a pause at 108.0-108.8 s; every piece "at" 0 s.
+    let v = vad(&[(100.0, 108.0), (108.8, 116.0)], 200.0);
+    let long = RawSegment {
+        pieces: ["一", "二", "三", "四", "五", "六", "七", "八"]
+            .iter()
+            .map(|w| (0.0, w.to_string()))
+            .collect(),
+        ..seg(0.0, 16.0, "一二三四五六七八")
+    };
+    l.accept(&Span::new(100.0, 130.0), result(vec![long]), Some(&v));
+    let t = l.transcript();
+    let got: Vec<&str> = t.segments.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(got, ["一二三四", "五六七八"]);
+    assert!(
+        (t.segments[0].end_s - 108.0).abs() < 0.05 && (t.segments[1].start_s - 108.8).abs() < 0.05
+    );
 }

@@ -371,8 +371,8 @@ impl Whisper {
         let translate = id("<|translate|>")?;
         let transcribe = id("<|transcribe|>")?;
 
-        let encoder = rt.session_without_arena(name, &encoder_path)?;
-        let decoder = rt.session_without_arena(&format!("{name} decoder"), &decoder_path)?;
+        let encoder = rt.session_without_arena(name, &encoder_path, true)?;
+        let decoder = rt.session_without_arena(&format!("{name} decoder"), &decoder_path, false)?;
         let layout = Layout::of(&encoder, &decoder)
             .map_err(|e| ModelError::inference(name, format!("{}: {e}", decoder_path.display())))?;
         let n_mels = dim(encoder.inputs(), "mel", 1).unwrap_or(80);
