@@ -90,7 +90,7 @@ impl Default for SpeechSettings {
         Self {
             language: "auto".into(),
             simplified_chinese: true,
-            candidate_radius_s: 15.0,
+            candidate_radius_s: 12.0,
             highlight_margin_s: 5.0,
             vad_threshold: 0.5,
             pad_s: 0.3,

@@ -164,7 +164,7 @@ fn text_in_a_span_joins_its_sentences() {
 fn auto_spans_cover_candidates_and_highlights_with_margins() {
     let s = SpeechSettings::default();
     let spans = auto_spans(&[100.0], &[Span::new(200.0, 240.0)], &s);
-    assert_eq!(spans[0], Span::new(85.0, 115.0));
+    assert_eq!(spans[0], Span::new(88.0, 112.0));
     assert_eq!(spans[1], Span::new(195.0, 245.0));
 }
 
