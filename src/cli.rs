@@ -216,6 +216,11 @@ pub struct AnalysisFlags {
     /// Decode only key frames (faster; motion is then sampled at the key-frame rate).
     #[arg(long)]
     pub keyframes_only: bool,
+    /// Which audio track to analyse and cut, numbered from 1 in stream order, for
+    /// recordings with several (OBS writes microphone and desktop sound as two) [default:
+    /// the first; livecut says which it used].
+    #[arg(long, value_name = "N")]
+    pub audio_track: Option<usize>,
     /// No cascade: decode every frame and run every model over the whole recording
     /// (default: a key-frame and audio survey of the whole recording, then the full
     /// analysis only in windows around the candidate moments; see README "Speed").
@@ -482,6 +487,9 @@ impl AnalysisFlags {
         if !(self.sample_fps > 0.0 && self.sample_fps <= 60.0) {
             return Err(UsageError("--sample-fps must be in (0, 60]".into()).into());
         }
+        if self.audio_track == Some(0) {
+            return Err(UsageError("--audio-track counts from 1".into()).into());
+        }
         let profile = match &self.profile {
             Some(path) => Profile::load(path)?,
             None => Profile::default(),
@@ -503,6 +511,7 @@ impl AnalysisFlags {
             name: None,
             start,
             tz,
+            audio_track: self.audio_track,
             decode: DecodeOptions {
                 sample_fps: self.sample_fps,
                 keyframes_only: self.keyframes_only,

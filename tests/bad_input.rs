@@ -236,3 +236,71 @@ fn an_impossible_out_folder_fails_before_the_analysis() {
     let first = stderr.lines().find(|l| l.starts_with("error:")).unwrap();
     assert_eq!(first.matches("is a file").count(), 1, "{first}");
 }
+
+#[test]
+fn several_audio_tracks_say_which_is_used_and_take_audio_track() {
+    // OBS-style: microphone and desktop sound as two audio tracks.
+    let dir = scratch("two_audio");
+    let rec = dir.join("obs.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x180:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-f",
+        "lavfi",
+        "-i",
+        "anoisesrc=color=pink:amplitude=0.2:sample_rate=48000",
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-map",
+        "2:a",
+        "-t",
+        "20",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        rec.to_str().unwrap(),
+    ]);
+    let analyze = |extra: &[&str], out: &str| {
+        run(livecut()
+            .arg("analyze")
+            .arg(&rec)
+            .args(extra)
+            .args(["--no-models", "--out"])
+            .arg(dir.join(out)))
+    };
+    let o = analyze(&[], "first");
+    assert_eq!(o.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("2 audio tracks; using track 1 (stream #1")
+            && stderr.contains("--audio-track N"),
+        "{stderr}"
+    );
+    let h = read_json(&dir.join("first/obs/highlights.json"));
+    assert_eq!(h["source"]["audio"]["index"], 1);
+    assert_eq!(h["source"]["audio_tracks"], 2);
+    let o = analyze(&["--audio-track", "2"], "second");
+    assert_eq!(o.status.code(), Some(0));
+    let h = read_json(&dir.join("second/obs/highlights.json"));
+    assert_eq!(h["source"]["audio"]["index"], 2);
+    let o = analyze(&["--audio-track", "3"], "third");
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains(&rec.display().to_string()) && stderr.contains("has 2 audio track(s)"),
+        "{stderr}"
+    );
+}

@@ -12,7 +12,7 @@ pub use decode::{
     Nvdec, RgbFrame,
 };
 pub use ffi::{buffersrc_add_keep_ref, clear_codec_tag};
-pub use probe::{open_input, probe, AudioInfo, MediaInfo, VideoInfo};
+pub use probe::{open_input, probe, probe_with, AudioInfo, MediaInfo, VideoInfo};
 
 use std::path::PathBuf;
 
@@ -36,6 +36,14 @@ pub enum MediaError {
     NoVideo { path: PathBuf },
     #[error("{path}: has no audio stream; livecut needs a recording with picture and sound")]
     NoAudio { path: PathBuf },
+    #[error(
+        "{path}: --audio-track {asked}: the recording has {count} audio track(s), numbered from 1"
+    )]
+    AudioTrack {
+        path: PathBuf,
+        asked: usize,
+        count: usize,
+    },
     #[error("{path}: {what}: {source}")]
     Codec {
         path: PathBuf,

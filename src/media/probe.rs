@@ -27,7 +27,19 @@ pub struct MediaInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_source: Option<String>,
     pub video: Option<VideoInfo>,
+    /// The audio track analysed and cut (the first, or `--audio-track N`).
     pub audio: Option<AudioInfo>,
+    /// How many audio tracks the recording has (written when more than one).
+    #[serde(default = "one", skip_serializing_if = "at_most_one")]
+    pub audio_tracks: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn at_most_one(n: &usize) -> bool {
+    *n <= 1
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,13 +90,21 @@ pub fn open_input(path: &Path) -> Result<ffmpeg::format::context::Input, MediaEr
 }
 
 /// Probe `path`. Fails when the file cannot be opened or lacks a video or audio stream.
+/// With several audio tracks (OBS writes microphone and desktop sound as two) the first
+/// is used; see [`probe_with`].
 pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
+    probe_with(path, None)
+}
+
+/// [`probe`], using the `audio_track`-th audio track (1-based, in stream order) when
+/// given. `audio_tracks` in the result counts them.
+pub fn probe_with(path: &Path, audio_track: Option<usize>) -> Result<MediaInfo, MediaError> {
     let ictx = open_input(path)?;
     let size_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let container = ictx.format().name().to_string();
 
     let mut video = None;
-    let mut audio = None;
+    let mut audios: Vec<AudioInfo> = Vec::new();
     let mut start_time_s = f64::INFINITY;
     let mut longest_stream_s: f64 = 0.0;
     for stream in ictx.streams() {
@@ -137,11 +157,11 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
                     time_base,
                 });
             }
-            ffmpeg::media::Type::Audio if audio.is_none() => {
+            ffmpeg::media::Type::Audio => {
                 let Ok(dec) = ctx.decoder().audio() else {
                     continue;
                 };
-                audio = Some(AudioInfo {
+                audios.push(AudioInfo {
                     index: stream.index(),
                     codec,
                     sample_rate: dec.rate(),
@@ -165,6 +185,18 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
         .metadata()
         .get("creation_time")
         .and_then(|s| s.parse::<jiff::Timestamp>().ok());
+    let audio_tracks = audios.len();
+    let audio = match audio_track {
+        Some(n) if n == 0 || n > audio_tracks => {
+            return Err(MediaError::AudioTrack {
+                path: path.to_path_buf(),
+                asked: n,
+                count: audio_tracks,
+            })
+        }
+        Some(n) => Some(audios.swap_remove(n - 1)),
+        None => (!audios.is_empty()).then(|| audios.swap_remove(0)),
+    };
 
     let info = MediaInfo {
         path: path.to_path_buf(),
@@ -176,6 +208,7 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
         start_source: None,
         video,
         audio,
+        audio_tracks,
     };
     if info.video.is_none() {
         return Err(MediaError::NoVideo {

@@ -48,6 +48,9 @@ pub fn cut(
         start_time_s: file.source.start_time_s,
         creation_time: file.source.creation_time,
         start_source: file.source.start_source.clone(),
+        // The audio track the analysis used (`--audio-track`), by its stream index.
+        audio: file.source.audio.clone().or(info.audio),
+        audio_tracks: file.source.audio_tracks,
         ..info
     };
     // The host's face track (for 9:16 reframing), from the analysis' signal tracks.

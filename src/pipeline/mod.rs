@@ -106,6 +106,8 @@ pub struct AnalyzeOptions {
     pub start: Option<Timestamp>,
     /// Zone for naive local times in exports.
     pub tz: TimeZone,
+    /// The audio track to use (1-based), for recordings with several; `None`: the first.
+    pub audio_track: Option<usize>,
     pub decode: DecodeOptions,
     /// Keyword classes and sentiment words for comments.
     pub lexicon: Lexicon,
@@ -464,7 +466,23 @@ pub fn analyze_with_models(
 /// `creation_time`, a recorder's danmaku XML header, the file name: see
 /// [`timelines::start`]).
 fn probe(recording: &Path, opts: &AnalyzeOptions) -> Result<MediaInfo> {
-    let info = crate::media::probe(recording)?;
+    let info = crate::media::probe_with(recording, opts.audio_track)?;
+    if let Some(a) = info.audio.as_ref().filter(|_| info.audio_tracks > 1) {
+        tracing::warn!(
+            "{}: {} audio tracks; using track {} (stream #{}, {}, {} channel(s)){}",
+            recording.display(),
+            info.audio_tracks,
+            opts.audio_track.unwrap_or(1),
+            a.index,
+            a.codec,
+            a.channels,
+            if opts.audio_track.is_none() {
+                "; choose another with --audio-track N"
+            } else {
+                ""
+            }
+        );
+    }
     let start = timelines::start::resolve(
         opts.start,
         info.creation_time,

@@ -850,6 +850,7 @@ mod tests {
             start_time_s: 0.0,
             creation_time: None,
             start_source: None,
+            audio_tracks: 1,
             video: Some(VideoInfo {
                 index: 0,
                 codec: "h264".into(),

@@ -23,6 +23,7 @@ fn info() -> MediaInfo {
         start_time_s: 0.0,
         creation_time: None,
         start_source: None,
+        audio_tracks: 1,
         video: None,
         audio: None,
     }
