@@ -36,15 +36,7 @@ fn beijing_orders_align_with_utc_creation_time() {
         .arg("--out")
         .arg(&out));
     assert_eq!(o.status.code(), Some(0));
-    let signals = read_json(&out.join("rec/signals.json"));
-    let tracks = signals["timelines"]["tracks"].as_array().unwrap();
-    let orders_track = tracks.iter().find(|t| t["name"] == "orders").unwrap();
-    let values: Vec<f64> = orders_track["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let values = order_values(&out.join("rec"));
     let nonzero: Vec<usize> = (0..values.len()).filter(|&i| values[i] > 0.0).collect();
     assert_eq!(nonzero, vec![10, 15], "orders at t = 10 s and 15 s");
     let h = read_json(&out.join("rec/highlights.json"));
@@ -77,16 +69,9 @@ fn start_flag_overrides_creation_time() {
         .args(["--start", "2024-09-03T19:12:50+08:00", "--out"])
         .arg(&out));
     assert_eq!(o.status.code(), Some(0));
-    let signals = read_json(&out.join("rec/signals.json"));
-    let track = signals["timelines"]["tracks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "orders")
-        .unwrap()
-        .clone();
     assert_eq!(
-        track["values"][17], 1.0,
+        order_values(&out.join("rec"))[17],
+        1.0,
         "naive Beijing time 17 s after the start"
     );
     let h = read_json(&out.join("rec/highlights.json"));
@@ -163,20 +148,19 @@ fn truncated_recording_with_index_first_uses_the_readable_part() {
     }
 }
 
-/// The per-second `orders` track of an analysis, as `(second, value)` where non-zero.
-fn order_seconds(out_dir: &std::path::Path) -> Vec<usize> {
+/// The per-second `orders` track in an analysis folder's signals.json.
+fn order_values(out_dir: &std::path::Path) -> Vec<f64> {
     let signals = read_json(&out_dir.join("signals.json"));
-    let track = signals["timelines"]["tracks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "orders")
-        .unwrap()
-        .clone();
+    let tracks = signals["timelines"]["tracks"].as_array().unwrap();
+    let track = tracks.iter().find(|t| t["name"] == "orders").unwrap();
     let values = track["values"].as_array().unwrap();
-    (0..values.len())
-        .filter(|&i| values[i].as_f64().unwrap() > 0.0)
-        .collect()
+    values.iter().map(|v| v.as_f64().unwrap()).collect()
+}
+
+/// The seconds where the `orders` track is non-zero.
+fn order_seconds(out_dir: &std::path::Path) -> Vec<usize> {
+    let values = order_values(out_dir);
+    (0..values.len()).filter(|&i| values[i] > 0.0).collect()
 }
 
 #[test]
