@@ -142,6 +142,33 @@ pub struct Curve {
     pub lags: Vec<Lag>,
 }
 
+/// A signal of the fusion that had nothing to measure (its track missing or empty), and
+/// why: it is left out of the curve and the others' weights renormalised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Absent {
+    pub signal: String,
+    pub why: String,
+}
+
+/// The weighted signals of `settings` whose tracks are missing or empty in `signals`,
+/// each with the reason `why` gives for its track name.
+pub fn absent(
+    signals: &SignalSet,
+    settings: &FuseSettings,
+    why: impl Fn(&str) -> String,
+) -> Vec<Absent> {
+    settings
+        .signals
+        .iter()
+        .filter(|s| s.weight > 0.0)
+        .filter(|s| signals.get(&s.track).is_none_or(|t| t.is_empty()))
+        .map(|s| Absent {
+            signal: s.signal.clone(),
+            why: why(&s.track),
+        })
+        .collect()
+}
+
 /// How far a reacting signal was shifted back, and whether that was measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lag {

@@ -459,6 +459,8 @@ fn manifest_value(cover: Option<&str>, timelines: bool) -> Value {
                 height: 1080,
                 fps: 30000.0 / 1001.0,
                 time_base: TimeBase::new(1, 30000),
+                rotation: 0,
+                coded: None,
             }),
             audio: Some(AudioInfo {
                 index: 1,
@@ -484,7 +486,7 @@ fn manifest_value(cover: Option<&str>, timelines: bool) -> Value {
             bytes: 99,
             sha256: "ab".repeat(32),
             video_codec: "h264".into(),
-            audio_codec: "aac".into(),
+            audio_codec: Some("aac".into()),
             peak_s: 45.0,
             score: 0.8,
             kind: HighlightType::FlashSale,

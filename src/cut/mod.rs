@@ -46,14 +46,15 @@ pub struct ClipFile {
     pub bytes: u64,
     pub sha256: String,
     pub video_codec: String,
-    pub audio_codec: String,
+    /// `None`: the clip has no sound (the recording has none).
+    pub audio_codec: Option<String>,
 }
 
 /// Stream-copy `span` of the recording into `dest` (MP4). The clip starts at the last key
 /// frame at or before `span.start_s` and ends at the first key frame at or after
 /// `span.end_s` (or the end of the recording).
 pub fn stream_copy(info: &MediaInfo, span: Span, dest: &Path) -> Result<ClipFile, CutError> {
-    let (Some(vinfo), Some(ainfo)) = (&info.video, &info.audio) else {
+    let Some(vinfo) = &info.video else {
         return Err(MediaError::NoVideo {
             path: info.path.clone(),
         }
@@ -76,8 +77,13 @@ pub fn stream_copy(info: &MediaInfo, span: Span, dest: &Path) -> Result<ClipFile
         source,
     };
     let mut octx = ffmpeg::format::output_as(pending.path(), "mp4").map_err(write_err)?;
-    let in_index = [vinfo.index, ainfo.index];
-    let in_tb = [vinfo.time_base, ainfo.time_base];
+    // Slot 0 the picture, slot 1 the sound (when the recording has it).
+    let mut in_index = vec![vinfo.index];
+    let mut in_tb = vec![vinfo.time_base];
+    if let Some(a) = &info.audio {
+        in_index.push(a.index);
+        in_tb.push(a.time_base);
+    }
     for &idx in &in_index {
         let Some(ist) = ictx.stream(idx) else {
             return Err(MediaError::NoVideo {
@@ -90,9 +96,11 @@ pub fn stream_copy(info: &MediaInfo, span: Span, dest: &Path) -> Result<ClipFile
             .map_err(write_err)?;
         ost.set_parameters(ist.parameters());
         media::clear_codec_tag(&mut ost);
+        // A phone's rotation travels with the picture: the copy plays as the original.
+        media::copy_display_matrix(&ist, &mut ost).map_err(write_err)?;
     }
 
-    let mut state = CopyState::new(span, origin, in_tb);
+    let mut state = CopyState::new(span, origin, in_tb.clone());
     loop {
         let mut packet = ffmpeg::Packet::empty();
         match packet.read(&mut ictx) {
@@ -130,7 +138,7 @@ pub fn stream_copy(info: &MediaInfo, span: Span, dest: &Path) -> Result<ClipFile
     opts.set("movflags", "+faststart");
     opts.set("avoid_negative_ts", "make_zero");
     octx.write_header_with(opts).map_err(write_err)?;
-    let out_tb: Vec<ffmpeg::Rational> = (0..2)
+    let out_tb: Vec<ffmpeg::Rational> = (0..in_index.len())
         .map(|i| {
             octx.stream(i)
                 .map(|s| s.time_base())
@@ -165,7 +173,7 @@ pub fn stream_copy(info: &MediaInfo, span: Span, dest: &Path) -> Result<ClipFile
         bytes,
         sha256,
         video_codec: vinfo.codec.clone(),
-        audio_codec: ainfo.codec.clone(),
+        audio_codec: info.audio.as_ref().map(|a| a.codec.clone()),
     })
 }
 
@@ -179,7 +187,8 @@ enum Flow {
 struct CopyState {
     want: Span,
     origin: f64,
-    tb: [TimeBase; 2],
+    /// Time bases of the slots (one slot: a recording without sound).
+    tb: Vec<TimeBase>,
     /// Packets from the latest key frame at or before the start (or the clip so far).
     packets: Vec<(usize, ffmpeg::Packet)>,
     clip_start: Option<f64>,
@@ -191,7 +200,7 @@ struct CopyState {
 }
 
 impl CopyState {
-    fn new(want: Span, origin: f64, tb: [TimeBase; 2]) -> Self {
+    fn new(want: Span, origin: f64, tb: Vec<TimeBase>) -> Self {
         Self {
             want,
             origin,
@@ -231,7 +240,12 @@ impl CopyState {
                 }
                 if self.committed && t >= self.want.end_s - EPS {
                     self.clip_end = Some(t);
-                    return Flow::More;
+                    // Without sound there is nothing left to wait for.
+                    return if self.tb.len() == 1 {
+                        Flow::Done
+                    } else {
+                        Flow::More
+                    };
                 }
             }
             if self.clip_start.is_none() {

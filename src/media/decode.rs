@@ -125,8 +125,12 @@ pub struct DecodeStats {
 }
 
 /// The mono 16 kHz samples of `[start_s, end_s)` (seconds from the recording's start),
-/// decoding the sound only. Shorter than asked where the recording ends early.
+/// decoding the sound only. Shorter than asked where the recording ends early; empty for
+/// a recording without sound.
 pub fn read_audio(info: &MediaInfo, start_s: f64, end_s: f64) -> Result<Vec<f32>, MediaError> {
+    if info.audio.is_none() {
+        return Ok(Vec::new());
+    }
     let opts = DecodeOptions {
         range: Some((start_s.max(0.0), end_s)),
         audio_only: true,
@@ -202,11 +206,17 @@ struct Decoder {
     video: ffmpeg::decoder::Video,
     scaler: Option<(scaling::Context, (Pixel, u32, u32))>,
     rgb_scaler: Option<(scaling::Context, (Pixel, u32, u32))>,
+    /// The displayed picture's size and the clockwise turn that shows the coded one
+    /// upright ([`crate::media::VideoInfo`]).
+    displayed: (u32, u32),
+    rotation: u32,
     next_sample_t: f64,
     next_rgb_t: f64,
-    audio_index: usize,
+    /// The sound's stream, time base and decoder; `None` for a recording without sound
+    /// (its analysis has picture and timelines only).
+    audio_index: Option<usize>,
     audio_tb: TimeBase,
-    audio: ffmpeg::decoder::Audio,
+    audio: Option<ffmpeg::decoder::Audio>,
     resampler: Option<resampling::Context>,
     audio_t0: Option<f64>,
     /// Channels of the resampler's output source (set from the first decoded frame).
@@ -218,7 +228,7 @@ impl Decoder {
     fn open(info: &MediaInfo, opts: DecodeOptions) -> Result<Self, MediaError> {
         let path = info.path.clone();
         let ictx = open_input(&path)?;
-        let (Some(vinfo), Some(ainfo)) = (&info.video, &info.audio) else {
+        let Some(vinfo) = &info.video else {
             return Err(MediaError::NoVideo { path });
         };
         let codec_err = |what: &str| {
@@ -260,15 +270,21 @@ impl Decoder {
             None => Self::cpu_video_decoder(&ictx, vinfo.index, &opts, &path)?,
         };
 
-        let astream = ictx
-            .stream(ainfo.index)
-            .ok_or_else(|| MediaError::NoAudio { path: path.clone() })?;
-        let actx = ffmpeg::codec::Context::from_parameters(astream.parameters())
-            .map_err(codec_err("audio decoder"))?;
-        let audio = actx
-            .decoder()
-            .audio()
-            .map_err(codec_err("open audio decoder"))?;
+        let audio = match &info.audio {
+            Some(ainfo) => {
+                let astream = ictx
+                    .stream(ainfo.index)
+                    .ok_or_else(|| MediaError::NoAudio { path: path.clone() })?;
+                let actx = ffmpeg::codec::Context::from_parameters(astream.parameters())
+                    .map_err(codec_err("audio decoder"))?;
+                let dec = actx
+                    .decoder()
+                    .audio()
+                    .map_err(codec_err("open audio decoder"))?;
+                Some((ainfo.index, ainfo.time_base, dec))
+            }
+            None => None,
+        };
 
         let mut ictx = ictx;
         if let Some((start, _)) = opts.range.filter(|(start, _)| *start > 0.0) {
@@ -285,7 +301,7 @@ impl Decoder {
             range_start,
             range_end,
             video_done: opts.audio_only,
-            audio_done: false,
+            audio_done: audio.is_none(),
             path,
             ictx,
             origin_s: info.start_time_s,
@@ -295,11 +311,13 @@ impl Decoder {
             video,
             scaler: None,
             rgb_scaler: None,
+            displayed: (vinfo.width.max(1), vinfo.height.max(1)),
+            rotation: vinfo.rotation,
             next_sample_t: f64::NEG_INFINITY,
             next_rgb_t: f64::NEG_INFINITY,
-            audio_index: ainfo.index,
-            audio_tb: ainfo.time_base,
-            audio,
+            audio_index: audio.as_ref().map(|a| a.0),
+            audio_tb: audio.as_ref().map_or(TimeBase::new(1, 1), |a| a.1),
+            audio: audio.map(|a| a.2),
             resampler: None,
             audio_t0: None,
             audio_channels: 1,
@@ -377,7 +395,7 @@ impl Decoder {
                     continue;
                 }
                 self.feed_video(Some(&packet), tx)
-            } else if idx == self.audio_index {
+            } else if Some(idx) == self.audio_index {
                 self.feed_audio(Some(&packet), tx)
             } else {
                 true
@@ -423,7 +441,7 @@ impl Decoder {
         let idx = packet.stream();
         let (tb, done) = if idx == self.video_index {
             (self.video_tb, &mut self.video_done)
-        } else if idx == self.audio_index {
+        } else if Some(idx) == self.audio_index {
             (self.audio_tb, &mut self.audio_done)
         } else {
             return true;
@@ -489,97 +507,119 @@ impl Decoder {
     }
 
     fn scale_to_gray(&mut self, src: &frame::Video, t: f64) -> Option<GrayFrame> {
-        let key = (src.format(), src.width(), src.height());
-        if src.width() == 0 || src.height() == 0 {
-            return None;
-        }
-        let out_w = self.opts.analysis_width.min(src.width()).max(16) & !1;
-        let out_h = ((u64::from(out_w) * u64::from(src.height()) / u64::from(src.width())) as u32)
-            .max(2)
-            & !1;
-        if self.scaler.as_ref().map(|(_, k)| *k) != Some(key) {
-            let ctx = scaling::Context::get(
-                src.format(),
-                src.width(),
-                src.height(),
-                Pixel::GRAY8,
-                out_w,
-                out_h,
-                scaling::Flags::AREA,
-            )
-            .ok()?;
-            self.scaler = Some((ctx, key));
-        }
-        let (scaler, _) = self.scaler.as_mut()?;
-        let mut out = frame::Video::empty();
-        scaler.run(src, &mut out).ok()?;
-        let (w, h) = (out.width() as usize, out.height() as usize);
-        let stride = out.stride(0);
-        let plane = out.data(0);
-        let mut data = Vec::with_capacity(w * h);
-        for row in 0..h {
-            data.extend_from_slice(&plane[row * stride..row * stride + w]);
-        }
+        let width = self.opts.analysis_width;
+        let (data, width, height) = self.upright(src, width, Pixel::GRAY8, false)?;
         Some(GrayFrame {
             t,
-            width: w as u32,
-            height: h as u32,
+            width,
+            height,
             data,
         })
     }
 
     fn scale_to_rgb(&mut self, src: &frame::Video, t: f64) -> Option<RgbFrame> {
         let width = self.opts.rgb_width?;
-        let key = (src.format(), src.width(), src.height());
+        let (data, width, height) = self.upright(src, width, Pixel::RGB24, true)?;
+        Some(RgbFrame {
+            t,
+            width,
+            height,
+            data,
+        })
+    }
+
+    /// `src` scaled to at most `width` pixels wide (even sizes) as the picture is
+    /// displayed: anamorphic pixels made square and the display matrix's rotation
+    /// applied, so faces, text and motion are measured upright. Tightly packed rows.
+    fn upright(
+        &mut self,
+        src: &frame::Video,
+        width: u32,
+        pixel: Pixel,
+        rgb: bool,
+    ) -> Option<(Vec<u8>, u32, u32)> {
         if src.width() == 0 || src.height() == 0 {
             return None;
         }
-        let out_w = width.min(src.width()).max(16) & !1;
-        let out_h = ((u64::from(out_w) * u64::from(src.height()) / u64::from(src.width())) as u32)
-            .max(2)
-            & !1;
-        if self.rgb_scaler.as_ref().map(|(_, k)| *k) != Some(key) {
+        let (disp_w, disp_h) = self.displayed;
+        let out_w = width.min(disp_w).max(16) & !1;
+        let out_h =
+            ((u64::from(out_w) * u64::from(disp_h) / u64::from(disp_w.max(1))) as u32).max(2) & !1;
+        // The scaler writes the coded orientation; the rotation comes after.
+        let (scaled_w, scaled_h) = if self.rotation % 180 == 90 {
+            (out_h, out_w)
+        } else {
+            (out_w, out_h)
+        };
+        let key = (src.format(), src.width(), src.height());
+        let slot = if rgb {
+            &mut self.rgb_scaler
+        } else {
+            &mut self.scaler
+        };
+        if slot.as_ref().map(|(_, k)| *k) != Some(key) {
+            let flags = if rgb {
+                scaling::Flags::BILINEAR
+            } else {
+                scaling::Flags::AREA
+            };
             let ctx = scaling::Context::get(
                 src.format(),
                 src.width(),
                 src.height(),
-                Pixel::RGB24,
-                out_w,
-                out_h,
-                scaling::Flags::BILINEAR,
+                pixel,
+                scaled_w,
+                scaled_h,
+                flags,
             )
             .ok()?;
-            self.rgb_scaler = Some((ctx, key));
+            *slot = Some((ctx, key));
         }
-        let (scaler, _) = self.rgb_scaler.as_mut()?;
+        let (scaler, _) = slot.as_mut()?;
         let mut out = frame::Video::empty();
         scaler.run(src, &mut out).ok()?;
+        let channels = if rgb { 3 } else { 1 };
         let (w, h) = (out.width() as usize, out.height() as usize);
         let stride = out.stride(0);
         let plane = out.data(0);
-        let mut data = Vec::with_capacity(w * h * 3);
+        let mut data = Vec::with_capacity(w * h * channels);
         for row in 0..h {
-            data.extend_from_slice(&plane[row * stride..row * stride + w * 3]);
+            data.extend_from_slice(&plane[row * stride..row * stride + w * channels]);
         }
-        Some(RgbFrame {
-            t,
-            width: w as u32,
-            height: h as u32,
-            data,
+        if self.rotation == 0 {
+            return Some((data, w as u32, h as u32));
+        }
+        Some(if rgb {
+            let img = image::RgbImage::from_raw(w as u32, h as u32, data)?;
+            let img = rotate_clockwise(&img, self.rotation);
+            let (w, h) = img.dimensions();
+            (img.into_raw(), w, h)
+        } else {
+            let img = image::GrayImage::from_raw(w as u32, h as u32, data)?;
+            let img = rotate_clockwise(&img, self.rotation);
+            let (w, h) = img.dimensions();
+            (img.into_raw(), w, h)
         })
     }
 
     /// Send a packet (or EOF) to the audio decoder, resample to mono f32 16 kHz, forward.
     fn feed_audio(&mut self, packet: Option<&ffmpeg::Packet>, tx: &Sender<DecodeEvent>) -> bool {
+        let Some(audio) = self.audio.as_mut() else {
+            return true;
+        };
         let sent = match packet {
-            Some(p) => self.audio.send_packet(p),
-            None => self.audio.send_eof(),
+            Some(p) => audio.send_packet(p),
+            None => audio.send_eof(),
         };
         if sent.is_err() && packet.is_some() {
             self.stats.corrupt_packets += 1;
         }
         let mut decoded = frame::Audio::empty();
-        while self.audio.receive_frame(&mut decoded).is_ok() {
+        while self
+            .audio
+            .as_mut()
+            .is_some_and(|a| a.receive_frame(&mut decoded).is_ok())
+        {
             if self.audio_t0.is_none() {
                 let pts = decoded.timestamp().or(decoded.pts()).unwrap_or(0);
                 self.audio_t0 = Some(self.audio_tb.to_secs(pts) - self.origin_s);
@@ -632,6 +672,19 @@ impl Decoder {
             }
         }
         true
+    }
+}
+
+/// `img` turned clockwise by `degrees` (90, 180 or 270; anything else: unchanged).
+fn rotate_clockwise<P: image::Pixel + 'static>(
+    img: &image::ImageBuffer<P, Vec<P::Subpixel>>,
+    degrees: u32,
+) -> image::ImageBuffer<P, Vec<P::Subpixel>> {
+    match degrees {
+        90 => image::imageops::rotate90(img),
+        180 => image::imageops::rotate180(img),
+        270 => image::imageops::rotate270(img),
+        _ => img.clone(),
     }
 }
 

@@ -36,3 +36,36 @@ pub fn buffersrc_add_keep_ref(
         Ok(())
     }
 }
+
+/// Give an output stream the input stream's display matrix (the rotation a phone
+/// recorded), so a stream copy plays upright as the original does. Nothing happens when
+/// the input has none.
+pub fn copy_display_matrix(
+    input: &ffmpeg::format::stream::Stream<'_>,
+    output: &mut ffmpeg::StreamMut<'_>,
+) -> Result<(), ffmpeg::Error> {
+    let Some(side) = input
+        .side_data()
+        .find(|d| d.kind() == ffmpeg::codec::packet::side_data::Type::DisplayMatrix)
+    else {
+        return Ok(());
+    };
+    let bytes = side.data();
+    // SAFETY: `output` wraps a live AVStream of an output context that has not written
+    // its header yet; av_stream_new_side_data allocates `bytes.len()` bytes owned by the
+    // stream (or returns null), and we write exactly that many.
+    unsafe {
+        let dst = ffmpeg::ffi::av_stream_new_side_data(
+            output.as_mut_ptr(),
+            ffmpeg::ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX,
+            bytes.len(),
+        );
+        if dst.is_null() {
+            return Err(ffmpeg::Error::Other {
+                errno: ffmpeg::error::ENOMEM,
+            });
+        }
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
+    }
+    Ok(())
+}

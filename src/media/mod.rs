@@ -11,8 +11,11 @@ pub use decode::{
     read_audio, spawn_decoder, AudioBlock, DecodeEvent, DecodeOptions, DecodeStats, GrayFrame,
     Nvdec, RgbFrame,
 };
-pub use ffi::{buffersrc_add_keep_ref, clear_codec_tag};
-pub use probe::{open_input, probe, probe_with, AudioInfo, MediaInfo, VideoInfo};
+pub use ffi::{buffersrc_add_keep_ref, clear_codec_tag, copy_display_matrix};
+pub use probe::{
+    display_rotation, displayed_size, open_input, probe, probe_with, AudioInfo, CodedPicture,
+    MediaInfo, VideoInfo,
+};
 
 use std::path::PathBuf;
 
@@ -32,9 +35,16 @@ pub enum MediaError {
         #[source]
         source: ffmpeg_next::Error,
     },
-    #[error("{path}: has no video stream; livecut needs a recording with picture and sound")]
+    /// Audio-only recordings are refused: every clip livecut makes is a video for a video
+    /// platform, and a livestream recording without a picture is almost always a wrong
+    /// file (a podcast or an extracted track). README says how to give it a picture.
+    #[error(
+        "{path}: has no video stream (sound only); livecut cuts video recordings. To clip \
+         it anyway, give it a still picture first: ffmpeg -loop 1 -framerate 2 -i cover.jpg \
+         -i FILE -shortest -c:a copy -c:v libx264 -tune stillimage out.mp4"
+    )]
     NoVideo { path: PathBuf },
-    #[error("{path}: has no audio stream; livecut needs a recording with picture and sound")]
+    #[error("{path}: its audio stream cannot be read")]
     NoAudio { path: PathBuf },
     #[error(
         "{path}: --audio-track {asked}: the recording has {count} audio track(s), numbered from 1"

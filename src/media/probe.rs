@@ -46,11 +46,125 @@ fn at_most_one(n: &usize) -> bool {
 pub struct VideoInfo {
     pub index: usize,
     pub codec: String,
+    /// The picture as it is displayed: after the display matrix's rotation (a phone held
+    /// upright records 1920×1080 with a −90° matrix: 1080×1920 here) and with anamorphic
+    /// pixels stretched to square ones. Every frame livecut analyses or renders has
+    /// this size's shape.
     pub width: u32,
     pub height: u32,
     /// Average frame rate in frames per second.
     pub fps: f64,
     pub time_base: TimeBase,
+    /// Degrees to turn the coded picture clockwise to show it upright (0, 90, 180, 270),
+    /// from the container's display matrix (ffprobe prints the opposite sign: "rotation
+    /// of -90.00 degrees" is 90 here).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rotation: u32,
+    /// The coded picture's size and pixel shape when they differ from the displayed
+    /// ones (rotated or anamorphic), else absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coded: Option<CodedPicture>,
+}
+
+/// The picture as stored in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CodedPicture {
+    pub width: u32,
+    pub height: u32,
+    /// Sample (pixel) aspect ratio, `[num, den]`; `[1, 1]` for square pixels.
+    pub sample_aspect_ratio: [u32; 2],
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+fn is_zero(x: &u32) -> bool {
+    *x == 0
+}
+
+impl VideoInfo {
+    /// The filters (FFmpeg filtergraph syntax) that turn a decoded frame into the
+    /// displayed picture: rotation by the display matrix, anamorphic pixels made square.
+    /// `None` when the coded picture is already the displayed one.
+    pub fn upright_filters(&self) -> Option<String> {
+        let mut f: Vec<&str> = Vec::new();
+        if self.coded.is_some_and(|c| c.sample_aspect_ratio != [1, 1]) {
+            // Stretch (never squeeze) to square pixels, even sizes for 4:2:0.
+            f.push("scale=w='trunc(iw*max(sar,1)/2)*2':h='trunc(ih*max(1/sar,1)/2)*2',setsar=1");
+        }
+        match self.rotation {
+            90 => f.push("transpose=clock"),
+            180 => f.push("hflip,vflip"),
+            270 => f.push("transpose=cclock"),
+            _ => {}
+        }
+        (!f.is_empty()).then(|| f.join(","))
+    }
+}
+
+/// Clockwise degrees (0, 90, 180, 270) that show upright a picture stored with this
+/// display matrix (nine 32-bit integers as in the MP4 `tkhd` box: 16.16 fixed point,
+/// libavutil's `AV_PKT_DATA_DISPLAYMATRIX`); what FFmpeg's command line turns into
+/// `transpose`/`hflip,vflip` filters. Angles between the right ones are rounded to
+/// the nearest; a matrix without a rotation part gives 0.
+pub fn display_rotation(matrix: &[i32; 9]) -> u32 {
+    let (a, b) = (f64::from(matrix[0]), f64::from(matrix[1]));
+    if a == 0.0 && b == 0.0 {
+        return 0;
+    }
+    let degrees = b.atan2(a).to_degrees();
+    ((degrees / 90.0).round() as i64).rem_euclid(4) as u32 * 90
+}
+
+/// The display matrix of `stream`, when the container has one.
+fn display_matrix(stream: &ffmpeg::format::stream::Stream<'_>) -> Option<[i32; 9]> {
+    let side = stream
+        .side_data()
+        .find(|d| d.kind() == ffmpeg::codec::packet::side_data::Type::DisplayMatrix)?;
+    let bytes = side.data();
+    if bytes.len() < 36 {
+        return None;
+    }
+    let mut m = [0i32; 9];
+    for (i, v) in m.iter_mut().enumerate() {
+        // libavutil stores the matrix in native byte order.
+        *v = i32::from_ne_bytes([
+            bytes[4 * i],
+            bytes[4 * i + 1],
+            bytes[4 * i + 2],
+            bytes[4 * i + 3],
+        ]);
+    }
+    Some(m)
+}
+
+/// The displayed size of a `width`×`height` picture with pixels of shape `sar`, turned
+/// by `rotation` degrees; see [`VideoInfo::upright_filters`] (same rounding).
+pub fn displayed_size(width: u32, height: u32, sar: [u32; 2], rotation: u32) -> (u32, u32) {
+    let ratio = if sar[0] > 0 && sar[1] > 0 {
+        f64::from(sar[0]) / f64::from(sar[1])
+    } else {
+        1.0
+    };
+    let even = |x: f64| ((x / 2.0).trunc() * 2.0) as u32;
+    let (w, h) = if (ratio - 1.0).abs() < 1e-9 {
+        (width, height)
+    } else {
+        (
+            even(f64::from(width) * ratio.max(1.0)),
+            even(f64::from(height) * (1.0 / ratio).max(1.0)),
+        )
+    };
+    if rotation % 180 == 90 {
+        (h, w)
+    } else {
+        (w, h)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,7 +203,8 @@ pub fn open_input(path: &Path) -> Result<ffmpeg::format::context::Input, MediaEr
     })
 }
 
-/// Probe `path`. Fails when the file cannot be opened or lacks a video or audio stream.
+/// Probe `path`. Fails when the file cannot be opened or has no video stream; a
+/// recording without sound is analysed from its picture and timelines (`audio: None`).
 /// With several audio tracks (OBS writes microphone and desktop sound as two) the first
 /// is used; see [`probe_with`].
 pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
@@ -148,13 +263,31 @@ pub fn probe_with(path: &Path, audio_track: Option<usize>) -> Result<MediaInfo, 
                         0.0
                     }
                 };
+                let rotation = display_matrix(&stream).map_or(0, |m| display_rotation(&m));
+                // Pixel shape; 0/1 (unknown) and nonsense mean square.
+                let r = dec.aspect_ratio();
+                let sar = match (u32::try_from(r.numerator()), u32::try_from(r.denominator())) {
+                    (Ok(n), Ok(d)) if n > 0 && d > 0 && n != d => {
+                        let g = gcd(n, d);
+                        [n / g, d / g]
+                    }
+                    _ => [1, 1],
+                };
+                let (width, height) = displayed_size(dec.width(), dec.height(), sar, rotation);
+                let coded = (rotation != 0 || sar != [1, 1]).then_some(CodedPicture {
+                    width: dec.width(),
+                    height: dec.height(),
+                    sample_aspect_ratio: sar,
+                });
                 video = Some(VideoInfo {
                     index: stream.index(),
                     codec,
-                    width: dec.width(),
-                    height: dec.height(),
+                    width,
+                    height,
                     fps,
                     time_base,
+                    rotation,
+                    coded,
                 });
             }
             ffmpeg::media::Type::Audio => {
@@ -215,11 +348,6 @@ pub fn probe_with(path: &Path, audio_track: Option<usize>) -> Result<MediaInfo, 
             path: path.to_path_buf(),
         });
     }
-    if info.audio.is_none() {
-        return Err(MediaError::NoAudio {
-            path: path.to_path_buf(),
-        });
-    }
     if info.duration_s.is_nan() || info.duration_s <= 0.0 {
         return Err(MediaError::Undecodable {
             path: path.to_path_buf(),
@@ -227,4 +355,86 @@ pub fn probe_with(path: &Path, audio_track: Option<usize>) -> Result<MediaInfo, 
         });
     }
     Ok(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The display matrix ffprobe reports as "rotation of `ffprobe_degrees` degrees"
+    /// (16.16 fixed point; the phone matrix below is ffprobe's -90).
+    fn matrix(ffprobe_degrees: f64) -> [i32; 9] {
+        let (s, c) = (-ffprobe_degrees).to_radians().sin_cos();
+        let fx = |x: f64| (x * 65536.0).round() as i32;
+        [fx(c), fx(s), 0, fx(-s), fx(c), 0, 0, 0, 1 << 30]
+    }
+
+    #[test]
+    fn display_matrices_give_the_clockwise_turn_that_shows_the_picture_upright() {
+        // ffprobe's "rotation of -90.00 degrees" (a phone held upright): players turn
+        // the picture 90° clockwise.
+        assert_eq!(display_rotation(&matrix(-90.0)), 90);
+        assert_eq!(display_rotation(&matrix(90.0)), 270);
+        assert_eq!(display_rotation(&matrix(180.0)), 180);
+        assert_eq!(display_rotation(&matrix(-180.0)), 180);
+        assert_eq!(display_rotation(&matrix(0.0)), 0);
+        assert_eq!(display_rotation(&matrix(-88.0)), 90, "nearest right angle");
+        assert_eq!(display_rotation(&[0; 9]), 0);
+        // The phone matrix as written in a tkhd box.
+        assert_eq!(
+            display_rotation(&[0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x4000_0000]),
+            90
+        );
+    }
+
+    #[test]
+    fn displayed_size_turns_and_stretches() {
+        assert_eq!(displayed_size(1920, 1080, [1, 1], 90), (1080, 1920));
+        assert_eq!(displayed_size(1920, 1080, [1, 1], 180), (1920, 1080));
+        // DV widescreen: 720×576 with 64:45 pixels shows as 1024×576.
+        assert_eq!(displayed_size(720, 576, [64, 45], 0), (1024, 576));
+        // Tall pixels stretch the height, never squeeze the width.
+        assert_eq!(displayed_size(320, 180, [1, 2], 0), (320, 360));
+        assert_eq!(displayed_size(160, 180, [2, 1], 270), (180, 320));
+    }
+
+    #[test]
+    fn upright_filters_match_the_displayed_size() {
+        let info = |rotation, sar| VideoInfo {
+            index: 0,
+            codec: "h264".into(),
+            width: 0,
+            height: 0,
+            fps: 25.0,
+            time_base: TimeBase::new(1, 25),
+            rotation,
+            coded: Some(CodedPicture {
+                width: 320,
+                height: 180,
+                sample_aspect_ratio: sar,
+            }),
+        };
+        assert_eq!(
+            info(90, [1, 1]).upright_filters().as_deref(),
+            Some("transpose=clock")
+        );
+        assert_eq!(
+            info(270, [1, 1]).upright_filters().as_deref(),
+            Some("transpose=cclock")
+        );
+        assert_eq!(
+            info(180, [1, 1]).upright_filters().as_deref(),
+            Some("hflip,vflip")
+        );
+        let both = info(90, [4, 3]).upright_filters().unwrap();
+        assert!(
+            both.starts_with("scale=") && both.ends_with("transpose=clock"),
+            "{both}"
+        );
+        let plain = VideoInfo {
+            coded: None,
+            ..info(0, [1, 1])
+        };
+        assert_eq!(plain.upright_filters(), None);
+    }
 }

@@ -316,6 +316,16 @@ pub fn analyze_with_models(
             ),
         );
     }
+    if info.audio.is_none() {
+        warnings.insert(
+            0,
+            format!(
+                "{}: no sound (video only): analysed from the picture, comments and orders; \
+                 clips are rendered without sound",
+                recording.display()
+            ),
+        );
+    }
     for w in &warnings {
         tracing::warn!("{w}");
     }
@@ -349,7 +359,9 @@ pub fn analyze_with_models(
     // 5. Speech: listen around the candidate moments and the chosen highlights, then
     //    score again with the spoken keywords and the sentences.
     let transcript = match model_set.speech.as_deref_mut() {
-        Some(recognizer) if opts.models.transcribe != TranscribeMode::Off => {
+        Some(recognizer)
+            if opts.models.transcribe != TranscribeMode::Off && info.audio.is_some() =>
+        {
             progress(Progress::Stage("speech"));
             let t = clock.time("speech", || {
                 score::listen(
@@ -371,6 +383,24 @@ pub fn analyze_with_models(
         }
         _ => None,
     };
+
+    let absent = crate::fuse::absent(&all, &opts.fuse, |track| {
+        let from_sound = matches!(track, "loudness_momentary" | "audio_excitement")
+            || track.starts_with("speech_");
+        if from_sound && info.audio.is_none() {
+            "the recording has no sound".into()
+        } else if track.starts_with("comment") {
+            "no comment export (--comments)".into()
+        } else if track.starts_with("order") {
+            "no order export (--orders)".into()
+        } else if track.starts_with("speech_") && transcript.is_none() {
+            "no transcript (--transcribe off or no speech model)".into()
+        } else if !opts.models.enabled {
+            "models disabled (--no-models)".into()
+        } else {
+            "nothing was measured".into()
+        }
+    });
 
     // 6. Classify: type, tags, what was said and what viewers wrote.
     let since = std::time::Instant::now();
@@ -426,6 +456,7 @@ pub fn analyze_with_models(
         models: models_used.clone(),
         flagged,
         lags: curve.lags.clone(),
+        absent,
         timelines: timelines.reports,
         warnings,
         highlights,

@@ -70,7 +70,8 @@ pub struct OutputPlan {
     /// Where the muxer writes (a temporary name; the caller renames it).
     pub path: PathBuf,
     pub video: VideoPlan,
-    pub audio: AudioPlan,
+    /// `None`: a clip without sound (the recording has none).
+    pub audio: Option<AudioPlan>,
     /// Pick the sharpest output frame in this window (seconds from the clip start) as the
     /// cover, preferring frames whose source time passes `has_host`.
     pub cover_window: Option<(f64, f64)>,
@@ -280,16 +281,21 @@ pub fn measure_processed(
 struct Output {
     plan: OutputPlan,
     vgraph: filter::Graph,
-    agraph: filter::Graph,
     venc: ffmpeg::encoder::Video,
-    aenc: ffmpeg::encoder::Audio,
+    /// The sound's filter graph and encoder (none for a clip without sound).
+    audio: Option<AudioOut>,
     octx: format::context::Output,
     vtb_sink: Rational,
-    atb_sink: Rational,
     frames: u64,
     audio_samples: u64,
     /// Best cover so far: time, (host seen, sharpness), frame.
     cover: Option<(f64, (bool, f64), frame::Video)>,
+}
+
+struct AudioOut {
+    graph: filter::Graph,
+    enc: ffmpeg::encoder::Audio,
+    tb_sink: Rational,
 }
 
 fn rational(x: f64) -> Rational {
@@ -319,9 +325,14 @@ pub fn encode_span(
     has_host: &dyn Fn(f64) -> bool,
 ) -> Result<Vec<Encoded>, RenderError> {
     let path = &info.path;
-    let (Some(vinfo), Some(ainfo)) = (&info.video, &info.audio) else {
-        return Err(RenderError::NoAudio { path: path.clone() });
+    let Some(vinfo) = &info.video else {
+        return Err(RenderError::NoVideo { path: path.clone() });
     };
+    // The sound, unless the recording has none or no output wants it.
+    let ainfo = info
+        .audio
+        .as_ref()
+        .filter(|_| plans.iter().any(|p| p.audio.is_some()));
     let mut ictx = media::open_input(path)?;
     seek_before(&mut ictx, info.start_time_s, span.start_s);
 
@@ -353,14 +364,22 @@ pub fn encode_span(
             .video()
             .map_err(codec_err(path, "open video decoder"))?,
     };
-    let astream = ictx
-        .stream(ainfo.index)
-        .ok_or_else(|| RenderError::NoAudio { path: path.clone() })?;
-    let mut adec = codec::Context::from_parameters(astream.parameters())
-        .and_then(|c| c.decoder().audio())
-        .map_err(codec_err(path, "open audio decoder"))?;
+    let mut adec = match ainfo {
+        Some(ainfo) => {
+            let astream = ictx
+                .stream(ainfo.index)
+                .ok_or_else(|| RenderError::NoAudio { path: path.clone() })?;
+            Some(
+                codec::Context::from_parameters(astream.parameters())
+                    .and_then(|c| c.decoder().audio())
+                    .map_err(codec_err(path, "open audio decoder"))?,
+            )
+        }
+        None => None,
+    };
+    let audio_index = ainfo.map(|a| a.index);
     let vtb = vinfo.time_base;
-    let atb = ainfo.time_base;
+    let atb = ainfo.map_or(TimeBase::new(1, 1), |a| a.time_base);
     let origin = info.start_time_s;
     let duration = span.duration();
 
@@ -369,10 +388,10 @@ pub fn encode_span(
     let mut outputs: Vec<Output> = Vec::new();
     let mut pending_plans = Some(plans);
     let mut pending_audio: Vec<frame::Audio> = Vec::new();
-    let mut afmt = AudioFormat::of_decoder(&adec);
+    let mut afmt = adec.as_ref().map(AudioFormat::of_decoder);
     let mut vframe = frame::Video::empty();
     let mut aframe = frame::Audio::empty();
-    let (mut video_done, mut audio_done, mut eof) = (false, false, false);
+    let (mut video_done, mut audio_done, mut eof) = (false, adec.is_none(), false);
     let mut packets = ictx.packets();
     loop {
         match packets.next() {
@@ -380,15 +399,19 @@ pub fn encode_span(
                 let i = stream.index();
                 if i == vinfo.index && !video_done {
                     let _ = vdec.send_packet(&packet);
-                } else if i == ainfo.index && !audio_done {
-                    let _ = adec.send_packet(&packet);
+                } else if Some(i) == audio_index && !audio_done {
+                    if let Some(adec) = adec.as_mut() {
+                        let _ = adec.send_packet(&packet);
+                    }
                 } else {
                     continue;
                 }
             }
             None => {
                 let _ = vdec.send_eof();
-                let _ = adec.send_eof();
+                if let Some(adec) = adec.as_mut() {
+                    let _ = adec.send_eof();
+                }
                 eof = true;
             }
         }
@@ -408,7 +431,7 @@ pub fn encode_span(
             if let Some(plans) = pending_plans.take() {
                 outputs = plans
                     .into_iter()
-                    .map(|p| open_output(info, &vframe, &afmt, vtb, duration, p, engine))
+                    .map(|p| open_output(info, &vframe, afmt.as_ref(), vtb, duration, p, engine))
                     .collect::<Result<_, _>>()?;
                 for a in pending_audio.drain(..) {
                     push_audio(&mut outputs, &a, path)?;
@@ -420,7 +443,11 @@ pub fn encode_span(
                 drain_video(o, has_host, span.start_s, path)?;
             }
         }
-        while !audio_done && adec.receive_frame(&mut aframe).is_ok() {
+        while !audio_done
+            && adec
+                .as_mut()
+                .is_some_and(|d| d.receive_frame(&mut aframe).is_ok())
+        {
             let Some(ts) = aframe.timestamp().or(aframe.pts()) else {
                 continue;
             };
@@ -436,7 +463,7 @@ pub fn encode_span(
             aframe.set_pts(Some((rel * rate).round() as i64));
             if outputs.is_empty() {
                 if pending_audio.is_empty() {
-                    afmt = AudioFormat::of_frame(&aframe);
+                    afmt = Some(AudioFormat::of_frame(&aframe));
                 }
                 pending_audio.push(aframe.clone());
             } else {
@@ -465,15 +492,19 @@ pub fn encode_span(
             .send_eof()
             .map_err(codec_err(path, "video encoder flush"))?;
         write_packets_video(&mut o, path)?;
-        source(&mut o.agraph)
-            .source()
-            .flush()
-            .map_err(codec_err(path, "audio filter flush"))?;
-        drain_audio(&mut o, path)?;
-        o.aenc
-            .send_eof()
-            .map_err(codec_err(path, "audio encoder flush"))?;
-        write_packets_audio(&mut o, path)?;
+        if let Some(a) = o.audio.as_mut() {
+            source(&mut a.graph)
+                .source()
+                .flush()
+                .map_err(codec_err(path, "audio filter flush"))?;
+            drain_audio(&mut o, path)?;
+            if let Some(a) = o.audio.as_mut() {
+                a.enc
+                    .send_eof()
+                    .map_err(codec_err(path, "audio encoder flush"))?;
+            }
+            write_packets_audio(&mut o, path)?;
+        }
         o.octx
             .write_trailer()
             .map_err(codec_err(&o.plan.path, "finish the MP4"))?;
@@ -498,7 +529,10 @@ fn source(g: &mut filter::Graph) -> filter::Context {
 
 fn push_audio(outputs: &mut [Output], a: &frame::Audio, path: &Path) -> Result<(), RenderError> {
     for o in outputs.iter_mut() {
-        media::buffersrc_add_keep_ref(&mut source(&mut o.agraph), a)
+        let Some(out) = o.audio.as_mut() else {
+            continue;
+        };
+        media::buffersrc_add_keep_ref(&mut source(&mut out.graph), a)
             .map_err(codec_err(path, "audio filter input"))?;
         drain_audio(o, path)?;
     }
@@ -541,7 +575,7 @@ impl AudioFormat {
 fn open_output(
     info: &MediaInfo,
     first_video: &frame::Video,
-    afmt: &AudioFormat,
+    afmt: Option<&AudioFormat>,
     vtb: TimeBase,
     duration: f64,
     plan: OutputPlan,
@@ -578,8 +612,16 @@ fn open_output(
         .add(&sink.map_err(err("video filter"))?, "out", "")
         .map_err(err("video filter output"))?;
     let fps = rational(v.fps);
+    // The displayed picture first (rotation, square pixels): the platform's framing was
+    // planned on it.
+    let upright = info
+        .video
+        .as_ref()
+        .and_then(|vi| vi.upright_filters())
+        .map(|f| format!("{f},"))
+        .unwrap_or_default();
     let vspec = format!(
-        "trim=start=0:end={duration:.6},setpts=PTS-STARTPTS,{},fps={}/{},setsar=1,format=yuv420p",
+        "trim=start=0:end={duration:.6},setpts=PTS-STARTPTS,{upright}{},fps={}/{},setsar=1,format=yuv420p",
         v.filters,
         fps.numerator(),
         fps.denominator()
@@ -591,8 +633,10 @@ fn open_output(
         .map_err(err(&format!("video filters {vspec:?}")))?;
     vgraph.validate().map_err(err("video filter graph"))?;
 
-    let a = &plan.audio;
-    let mut agraph = audio_graph(afmt, duration, a, &out_path)?;
+    let agraph = match (&plan.audio, afmt) {
+        (Some(a), Some(afmt)) => Some((a.clone(), audio_graph(afmt, duration, a, &out_path)?)),
+        _ => None,
+    };
 
     // Muxer and encoders.
     let mut octx = format::output_as(&plan.path, "mp4").map_err(err("create the MP4"))?;
@@ -652,6 +696,45 @@ fn open_output(
     vst.set_parameters(&venc);
     vst.set_time_base(vtb_sink);
 
+    let audio = match agraph {
+        Some((a, graph)) => Some(open_audio(&mut octx, graph, &a, global_header, &out_path)?),
+        None => None,
+    };
+
+    if let Some(created) = info.creation_time {
+        let mut meta = ffmpeg::Dictionary::new();
+        meta.set(
+            "creation_time",
+            &created.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        );
+        octx.set_metadata(meta);
+    }
+    let mut mopts = ffmpeg::Dictionary::new();
+    mopts.set("movflags", "+faststart");
+    octx.write_header_with(mopts)
+        .map_err(err("write the MP4 header"))?;
+    Ok(Output {
+        plan,
+        vgraph,
+        venc,
+        audio,
+        octx,
+        vtb_sink,
+        frames: 0,
+        audio_samples: 0,
+        cover: None,
+    })
+}
+
+/// The AAC encoder and the MP4's sound track (stream 1) of an output.
+fn open_audio(
+    octx: &mut format::context::Output,
+    mut agraph: filter::Graph,
+    a: &AudioPlan,
+    global_header: bool,
+    out_path: &Path,
+) -> Result<AudioOut, RenderError> {
+    let err = |what: &str| codec_err(out_path, what);
     let acodec = ffmpeg::encoder::find(codec::Id::AAC).ok_or_else(|| RenderError::Encoder {
         name: "aac".into(),
         message: "not in this FFmpeg build".into(),
@@ -682,31 +765,10 @@ fn open_output(
     ast.set_parameters(&aenc);
     ast.set_time_base(Rational(1, a.sample_rate as i32));
 
-    if let Some(created) = info.creation_time {
-        let mut meta = ffmpeg::Dictionary::new();
-        meta.set(
-            "creation_time",
-            &created.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-        );
-        octx.set_metadata(meta);
-    }
-    let mut mopts = ffmpeg::Dictionary::new();
-    mopts.set("movflags", "+faststart");
-    octx.write_header_with(mopts)
-        .map_err(err("write the MP4 header"))?;
-    let atb_sink = Rational(1, a.sample_rate as i32);
-    Ok(Output {
-        plan,
-        vgraph,
-        agraph,
-        venc,
-        aenc,
-        octx,
-        vtb_sink,
-        atb_sink,
-        frames: 0,
-        audio_samples: 0,
-        cover: None,
+    Ok(AudioOut {
+        graph: agraph,
+        enc: aenc,
+        tb_sink: Rational(1, a.sample_rate as i32),
     })
 }
 
@@ -752,7 +814,10 @@ fn drain_video(
 fn drain_audio(o: &mut Output, path: &Path) -> Result<(), RenderError> {
     let mut filtered = frame::Audio::empty();
     loop {
-        let got = match o.agraph.get("out") {
+        let Some(a) = o.audio.as_mut() else {
+            return Ok(());
+        };
+        let got = match a.graph.get("out") {
             Some(mut s) => s.sink().frame(&mut filtered),
             None => Err(ffmpeg::Error::Bug),
         };
@@ -760,7 +825,7 @@ fn drain_audio(o: &mut Output, path: &Path) -> Result<(), RenderError> {
             break;
         }
         o.audio_samples += filtered.samples() as u64;
-        o.aenc
+        a.enc
             .send_frame(&filtered)
             .map_err(codec_err(path, "audio encoder"))?;
         write_packets_audio(o, path)?;
@@ -789,10 +854,13 @@ fn write_packets_video(o: &mut Output, path: &Path) -> Result<(), RenderError> {
 
 fn write_packets_audio(o: &mut Output, path: &Path) -> Result<(), RenderError> {
     let mut packet = ffmpeg::Packet::empty();
-    let ost_tb = o.octx.stream(1).map_or(o.atb_sink, |s| s.time_base());
-    while o.aenc.receive_packet(&mut packet).is_ok() {
+    let Some(a) = o.audio.as_mut() else {
+        return Ok(());
+    };
+    let ost_tb = o.octx.stream(1).map_or(a.tb_sink, |s| s.time_base());
+    while a.enc.receive_packet(&mut packet).is_ok() {
         packet.set_stream(1);
-        packet.rescale_ts(o.atb_sink, ost_tb);
+        packet.rescale_ts(a.tb_sink, ost_tb);
         packet
             .write_interleaved(&mut o.octx)
             .map_err(codec_err(path, "write audio"))?;

@@ -101,6 +101,9 @@ pub struct RenderedClip {
     pub framing: String,
     /// The encoder that wrote the video (libx264, h264_nvenc, or "copy").
     pub encoder: String,
+    /// Codecs in the file (the source's for a stream copy); no audio codec: no sound.
+    pub video_codec: String,
+    pub audio_codec: Option<String>,
     pub bytes: u64,
     pub sha256: String,
     pub cover: Option<PathBuf>,
@@ -252,6 +255,8 @@ pub fn render_highlight(
             fps: vinfo.fps,
             framing: "source".into(),
             encoder: "copy".into(),
+            video_codec: clip.video_codec,
+            audio_codec: clip.audio_codec,
             bytes: clip.bytes,
             sha256: clip.sha256,
             cover: None,
@@ -275,7 +280,11 @@ pub fn render_highlight(
         }
     }
     for (span, group) in groups {
-        let measured = encode::measure_loudness(info, span)?;
+        // Without sound (a video-only recording) the clips have none either.
+        let measured = match info.audio {
+            Some(_) => Some(encode::measure_loudness(info, span)?),
+            None => None,
+        };
         // Gains already settled in this group, by (target LUFS, ceiling dB, sample rate).
         let mut settled: Vec<((f64, f64, u32), f64)> = Vec::new();
         let mut plans = Vec::new();
@@ -377,34 +386,17 @@ pub fn render_highlight(
                 .min(budget_bps.saturating_sub(audio_bps))
                 .max(200_000);
             let bitrate = (u64::from(p.video_bitrate_kbps) * 1000).min(maxrate);
-            let mut audio = AudioPlan {
-                sample_rate: p.audio_sample_rate,
-                bitrate: audio_bps,
-                gain_db: (p.loudness_lufs - measured.integrated_lufs).clamp(-40.0, 40.0),
-                ceiling_db: p.true_peak_dbtp - 1.5,
-                fade_s: 0.25,
+            let audio = match &measured {
+                Some(measured) => Some(audio_plan(
+                    info,
+                    span,
+                    p,
+                    audio_bps,
+                    measured,
+                    &mut settled,
+                )?),
+                None => None,
             };
-            if !measured.integrated_lufs.is_finite() {
-                audio.gain_db = 0.0;
-            }
-            // Pass two: measure what the limiter and fades leave and correct the gain
-            // (more gain means more limiting, so up to three rounds); platforms with the
-            // same target share the result.
-            let key = (p.loudness_lufs, audio.ceiling_db, audio.sample_rate);
-            match settled.iter().find(|(k, _)| *k == key) {
-                Some((_, gain)) => audio.gain_db = *gain,
-                None => {
-                    for _ in 0..3 {
-                        let after = encode::measure_processed(info, span, &audio)?;
-                        let miss = p.loudness_lufs - after.integrated_lufs;
-                        if !miss.is_finite() || miss.abs() < 0.2 {
-                            break;
-                        }
-                        audio.gain_db = (audio.gain_db + miss).clamp(-40.0, 40.0);
-                    }
-                    settled.push((key, audio.gain_db));
-                }
-            }
             let peak_rel = req.peak_s - span.start_s;
             plans.push(OutputPlan {
                 path: pending.path().to_path_buf(),
@@ -470,6 +462,8 @@ pub fn render_highlight(
                 fps,
                 framing: format!("{framing:?}").to_lowercase(),
                 encoder: engine.encoder_name().into(),
+                video_codec: "h264".into(),
+                audio_codec: info.audio.as_ref().map(|_| "aac".into()),
                 bytes,
                 sha256,
                 cover,
@@ -478,4 +472,44 @@ pub fn render_highlight(
         }
     }
     Ok(out)
+}
+
+/// The audio side of a preset's output: gain to the preset's loudness from the span's
+/// measurement, then (pass two) measure what the limiter and fades leave and correct the
+/// gain (more gain means more limiting, so up to three rounds). Presets with the same
+/// target share the result through `settled` (by target LUFS, ceiling dB, sample rate).
+fn audio_plan(
+    info: &MediaInfo,
+    span: Span,
+    p: &Preset,
+    bitrate: u64,
+    measured: &encode::Loudness,
+    settled: &mut Vec<((f64, f64, u32), f64)>,
+) -> Result<AudioPlan, RenderError> {
+    let mut audio = AudioPlan {
+        sample_rate: p.audio_sample_rate,
+        bitrate,
+        gain_db: (p.loudness_lufs - measured.integrated_lufs).clamp(-40.0, 40.0),
+        ceiling_db: p.true_peak_dbtp - 1.5,
+        fade_s: 0.25,
+    };
+    if !measured.integrated_lufs.is_finite() {
+        audio.gain_db = 0.0;
+    }
+    let key = (p.loudness_lufs, audio.ceiling_db, audio.sample_rate);
+    match settled.iter().find(|(k, _)| *k == key) {
+        Some((_, gain)) => audio.gain_db = *gain,
+        None => {
+            for _ in 0..3 {
+                let after = encode::measure_processed(info, span, &audio)?;
+                let miss = p.loudness_lufs - after.integrated_lufs;
+                if !miss.is_finite() || miss.abs() < 0.2 {
+                    break;
+                }
+                audio.gain_db = (audio.gain_db + miss).clamp(-40.0, 40.0);
+            }
+            settled.push((key, audio.gain_db));
+        }
+    }
+    Ok(audio)
 }

@@ -73,6 +73,11 @@ pub struct HighlightsFile {
     /// How far comments and orders were shifted back onto the moments they react to.
     #[serde(default)]
     pub lags: Vec<crate::fuse::Lag>,
+    /// Signals of the fusion that had nothing to measure in this analysis, and why (no
+    /// sound in the recording, no comment export, `--transcribe off` …); the curve is
+    /// the others' weights renormalised.
+    #[serde(default)]
+    pub absent: Vec<crate::fuse::Absent>,
     pub timelines: Vec<ParseReport>,
     pub warnings: Vec<String>,
     pub highlights: Vec<Highlight>,
@@ -178,7 +183,8 @@ pub struct ManifestClip {
     pub bytes: u64,
     pub sha256: String,
     pub video_codec: String,
-    pub audio_codec: String,
+    /// `None` (JSON null): the clip has no sound (the recording has none).
+    pub audio_codec: Option<String>,
     pub peak_s: f64,
     pub score: f64,
     #[serde(rename = "type")]
@@ -206,8 +212,8 @@ impl ManifestClip {
             encoder: clip.encoder.clone(),
             bytes: clip.bytes,
             sha256: clip.sha256.clone(),
-            video_codec: "h264".into(),
-            audio_codec: "aac".into(),
+            video_codec: clip.video_codec.clone(),
+            audio_codec: clip.audio_codec.clone(),
             peak_s: h.peak_s,
             score: h.score,
             kind: h.kind,

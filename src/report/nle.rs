@@ -858,6 +858,8 @@ mod tests {
                 height: 180,
                 fps,
                 time_base: TimeBase::new(1, 30000),
+                rotation: 0,
+                coded: None,
             }),
             audio: audio.then(|| AudioInfo {
                 index: 1,
