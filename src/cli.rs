@@ -174,20 +174,36 @@ fn parse_tz(name: &str) -> Result<TimeZone, UsageError> {
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// The recording (MP4, MKV, FLV, … anything FFmpeg reads).
-    pub recording: PathBuf,
+    /// The recording (MP4, MKV, FLV, … anything FFmpeg reads); several: the parts of one
+    /// session a recorder split (by size, time or a reconnect), analysed as one on one
+    /// timeline, in the order of their starts (creation_time, recorder XML, file name).
+    #[arg(required = true, num_args = 1..)]
+    pub recording: Vec<PathBuf>,
     /// Comment export: danmaku XML (Bilibili, live recorders with sc/gift/guard), JSON Lines
-    /// or CSV; the format is detected from the content.
-    #[arg(long, value_name = "FILE")]
-    pub comments: Option<PathBuf>,
+    /// or CSV; the format is detected from the content. With several parts: once for the
+    /// whole session, or once per part in the order of the parts (`--comments a.xml
+    /// b.xml`).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub comments: Vec<PathBuf>,
     /// Order export: CSV with a header (paid_at/支付时间, amount/实付金额, sku, quantity).
     #[arg(long, value_name = "FILE")]
     pub orders: Option<PathBuf>,
-    /// Output folder; results go to DIR/<recording stem>/.
+    /// Output folder; results go to DIR/<recording stem>/ (DIR/<NAME>/ with --name; a
+    /// split session: the first part's stem).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Name of the output folder instead of the recording's stem.
+    #[arg(long, value_name = "NAME", value_parser = parse_name)]
+    pub name: Option<String>,
     #[command(flatten)]
     pub settings: AnalysisFlags,
+}
+
+/// An output folder name: one path component.
+fn parse_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\\', '\0']);
+    ok.then(|| s.to_string())
+        .ok_or_else(|| format!("{s:?} is not a folder name"))
 }
 
 /// How recordings are analysed (shared by `analyze`, `run` and `eval`).
@@ -465,10 +481,14 @@ impl CliError {
 }
 
 impl AnalyzeArgs {
-    /// Validate the flags into pipeline options.
+    /// Validate the flags into pipeline options (the comments are placed by
+    /// [`crate::pipeline::prepare_recording`]).
     pub fn to_options(&self) -> Result<AnalyzeOptions, CliError> {
-        self.settings
-            .to_options(self.comments.clone(), self.orders.clone(), self.out.clone())
+        let mut opts = self
+            .settings
+            .to_options(None, self.orders.clone(), self.out.clone())?;
+        opts.name = self.name.clone();
+        Ok(opts)
     }
 }
 

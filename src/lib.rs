@@ -23,6 +23,7 @@ pub mod profile;
 pub mod render;
 pub mod report;
 pub mod select;
+pub mod session;
 pub mod signals;
 pub mod speech;
 pub mod time;

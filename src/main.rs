@@ -61,8 +61,10 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     };
     match &cli.command {
         Command::Analyze(args) => {
-            let opts = args.to_options()?;
-            let analysis = pipeline::analyze(&args.recording, &opts, &on_progress)?;
+            let mut opts = args.to_options()?;
+            let recording =
+                pipeline::prepare_recording(&args.recording, &args.comments, &mut opts)?;
+            let analysis = pipeline::analyze(&recording, &opts, &on_progress)?;
             bar.finish_and_clear();
             report_analysis(cli, &analysis);
             if !cli.quiet {
@@ -92,12 +94,17 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             }
         }
         Command::Run(args) => {
-            let opts = args.analyze.to_options()?;
+            let mut opts = args.analyze.to_options()?;
             let flags = &args.analyze.settings;
             let settings = args
                 .render
                 .to_settings(flags.device, flags.profile.as_deref())?;
-            let analysis = pipeline::analyze(&args.analyze.recording, &opts, &on_progress)?;
+            let recording = pipeline::prepare_recording(
+                &args.analyze.recording,
+                &args.analyze.comments,
+                &mut opts,
+            )?;
+            let analysis = pipeline::analyze(&recording, &opts, &on_progress)?;
             let manifest = pipeline::cut(&analysis.highlights_path, &settings, &on_progress)?;
             bar.finish_and_clear();
             report_analysis(cli, &analysis);

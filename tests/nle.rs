@@ -452,6 +452,7 @@ fn manifest_value(cover: Option<&str>, timelines: bool) -> Value {
             creation_time: Some("2024-09-03T11:12:50Z".parse().unwrap()),
             start_source: Some("creation_time".into()),
             audio_tracks: 1,
+            parts: Vec::new(),
             video: Some(VideoInfo {
                 index: 0,
                 codec: "h264".into(),

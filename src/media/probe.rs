@@ -32,6 +32,10 @@ pub struct MediaInfo {
     /// How many audio tracks the recording has (written when more than one).
     #[serde(default = "one", skip_serializing_if = "at_most_one")]
     pub audio_tracks: usize,
+    /// A split session's files on its timeline (`livecut run part1 part2 …`, see
+    /// [`crate::session`]); absent for one file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<crate::session::Part>,
 }
 
 fn one() -> usize {
@@ -197,7 +201,16 @@ pub fn open_input(path: &Path) -> Result<ffmpeg::format::context::Input, MediaEr
             path: path.to_path_buf(),
         });
     }
-    ffmpeg::format::input(path).map_err(|source| MediaError::Open {
+    // A split session's concat script (crate::session) names its parts by absolute
+    // path, which the concat demuxer only accepts with `safe=0`.
+    let opened = if path.extension().is_some_and(|e| e == "ffconcat") {
+        let mut opts = ffmpeg::Dictionary::new();
+        opts.set("safe", "0");
+        ffmpeg::format::input_with_dictionary(path, opts)
+    } else {
+        ffmpeg::format::input(path)
+    };
+    opened.map_err(|source| MediaError::Open {
         path: path.to_path_buf(),
         source,
     })
@@ -342,6 +355,7 @@ pub fn probe_with(path: &Path, audio_track: Option<usize>) -> Result<MediaInfo, 
         video,
         audio,
         audio_tracks,
+        parts: Vec::new(),
     };
     if info.video.is_none() {
         return Err(MediaError::NoVideo {

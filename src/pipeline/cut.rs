@@ -51,6 +51,7 @@ pub fn cut(
         // The audio track the analysis used (`--audio-track`), by its stream index.
         audio: file.source.audio.clone().or(info.audio),
         audio_tracks: file.source.audio_tracks,
+        parts: file.source.parts.clone(),
         ..info
     };
     // The host's face track (for 9:16 reframing), from the analysis' signal tracks.

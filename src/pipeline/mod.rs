@@ -57,8 +57,75 @@ pub enum PipelineError {
     Render(#[from] crate::render::RenderError),
     #[error(transparent)]
     Cut(#[from] crate::cut::CutError),
+    #[error(transparent)]
+    Session(#[from] crate::session::SessionError),
     #[error("{path}: {message}")]
     Input { path: PathBuf, message: String },
+}
+
+/// The recording to analyse: the one file, or a split session's parts joined
+/// ([`crate::session`]): then the session folder (`--name`, else the first part's stem)
+/// gets the concat script and the exports on the session's timeline, and `opts` reads
+/// those.
+pub fn prepare_recording(
+    parts: &[PathBuf],
+    comments: &[PathBuf],
+    opts: &mut AnalyzeOptions,
+) -> Result<PathBuf> {
+    let first = parts.first().ok_or_else(|| PipelineError::Input {
+        path: PathBuf::from("."),
+        message: "no recording given".into(),
+    })?;
+    if parts.len() == 1 {
+        if comments.len() > 1 {
+            return Err(PipelineError::Input {
+                path: comments[1].clone(),
+                message: "several --comments files for one recording".into(),
+            });
+        }
+        opts.comments = comments.first().cloned();
+        return Ok(first.clone());
+    }
+    if opts.start.is_some() {
+        return Err(PipelineError::Input {
+            path: first.clone(),
+            message: "--start with several parts: each part's start comes from its \
+                      creation_time, its recorder's danmaku XML or its file name"
+                .into(),
+        });
+    }
+    let name = opts.name.clone().unwrap_or_else(|| {
+        first
+            .file_stem()
+            .map_or_else(|| "session".into(), |s| s.to_string_lossy().into_owned())
+    });
+    let dir = opts.out_dir.join(&name);
+    let prepared = crate::session::prepare(
+        &crate::session::SessionInputs {
+            parts,
+            comments,
+            orders: opts.orders.as_deref(),
+            audio_track: opts.audio_track,
+            tz: &opts.tz,
+            strict: opts.strict,
+        },
+        &dir,
+    )?;
+    for p in &prepared.file.parts {
+        tracing::info!(
+            "part {} at {:.1} s of the session, {:.1} s long{}",
+            p.path.display(),
+            p.start_s,
+            p.duration_s,
+            p.gap_before_s
+                .map(|g| format!(", {g:.1} s after the previous part ended"))
+                .unwrap_or_default()
+        );
+    }
+    opts.name = Some(name);
+    opts.comments = prepared.comments;
+    opts.orders = prepared.orders;
+    Ok(prepared.concat)
 }
 
 impl From<crate::signals::SignalError> for PipelineError {
@@ -338,7 +405,16 @@ pub fn analyze_with_models(
     for t in &timelines.tracks.tracks {
         all.insert(t.clone());
     }
-    let (derived, flagged) = signals::derive(&all, analysed_until_s);
+    let (derived, mut flagged) = signals::derive(&all, analysed_until_s);
+    // A split session's joins: no clip spans two parts (the gap between them is not in
+    // the recording).
+    for p in info.parts.iter().skip(1) {
+        flagged.push(signals::FlaggedSpan {
+            kind: "part_join".into(),
+            start_s: p.start_s,
+            end_s: p.start_s,
+        });
+    }
     for t in derived {
         all.insert(t);
     }
@@ -524,10 +600,28 @@ fn probe(recording: &Path, opts: &AnalyzeOptions) -> Result<MediaInfo> {
     if let Some(s) = &start {
         tracing::info!("recording start {} (from {})", s.at, s.source);
     }
+    // A split session starts with its first part.
+    let parts = crate::session::parts_of(recording);
+    let start = match parts.first() {
+        Some(first) if opts.start.is_none() => {
+            first
+                .started_at
+                .map(|at| crate::timelines::start::RecordingStart {
+                    at,
+                    source: format!(
+                        "first part {}: {}",
+                        first.path.display(),
+                        first.start_source.as_deref().unwrap_or("?")
+                    ),
+                })
+        }
+        _ => start,
+    };
     Ok(MediaInfo {
         path: std::fs::canonicalize(recording).unwrap_or_else(|_| recording.to_path_buf()),
         creation_time: start.as_ref().map(|s| s.at),
         start_source: start.map(|s| s.source),
+        parts,
         ..info
     })
 }

@@ -851,6 +851,7 @@ mod tests {
             creation_time: None,
             start_source: None,
             audio_tracks: 1,
+            parts: Vec::new(),
             video: Some(VideoInfo {
                 index: 0,
                 codec: "h264".into(),

@@ -24,6 +24,7 @@ fn info() -> MediaInfo {
         creation_time: None,
         start_source: None,
         audio_tracks: 1,
+        parts: Vec::new(),
         video: None,
         audio: None,
     }

@@ -71,7 +71,12 @@ fn manifest_written_by(cmd: &Command) -> Option<PathBuf> {
         input.parent()?.to_path_buf()
     } else {
         let out = args.iter().position(|a| a.as_os_str() == "--out")?;
-        args.get(out + 1)?.join(input.file_stem()?)
+        // `--name NAME` names the folder (a split session's, say).
+        let name = match args.iter().position(|a| a.as_os_str() == "--name") {
+            Some(i) => args.get(i + 1)?.as_os_str().to_owned(),
+            None => input.file_stem()?.to_owned(),
+        };
+        args.get(out + 1)?.join(name)
     };
     let dir = match cmd.get_current_dir() {
         Some(cwd) if dir.is_relative() => cwd.join(dir),
