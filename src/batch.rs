@@ -59,6 +59,98 @@ pub struct Recording {
     pub path: PathBuf,
     pub comments: Option<PathBuf>,
     pub orders: Option<PathBuf>,
+    /// A recorder's later parts of the same session (after `path`, in time order) with
+    /// their comment sidecars; analysed with `path` as one session ([`group_sessions`]).
+    pub more_parts: Vec<(PathBuf, Option<PathBuf>)>,
+}
+
+/// Parts of one session follow each other by at most this much (the recorder's
+/// reconnect or its split by size or time leaves seconds, not hours).
+pub const SESSION_GAP_S: f64 = 600.0;
+
+/// A live recorder's room id and the file's start in its name: BililiveRecorder
+/// (`录制-ROOM-YYYYMMDD-HHMMSS-mmm-TITLE.flv`) and blrec
+/// (`blive_ROOM_YYYY-MM-DD-HHMMSS.flv`).
+fn recorder_room(p: &Path) -> Option<(String, jiff::Timestamp)> {
+    static PATTERN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = PATTERN.get_or_init(|| {
+        regex::Regex::new(r"^(?:录制-(?P<a>[0-9]+)-20[0-9]{6}-[0-9]{6}|blive_(?P<b>[0-9]+)_20)")
+            .expect("a valid pattern")
+    });
+    let name = p.file_stem()?.to_string_lossy();
+    let c = re.captures(&name)?;
+    let room = c.name("a").or_else(|| c.name("b"))?.as_str().to_string();
+    // The zone does not matter: parts are compared with each other.
+    let at = crate::timelines::start::file_name_start(p, &jiff::tz::TimeZone::UTC)?;
+    Some((room, at))
+}
+
+/// Join a live recorder's files of one session: same folder and room, each starting
+/// (by its file name) at most [`SESSION_GAP_S`] after the previous one ended (by its
+/// probed duration). The session takes the first part's name and order export.
+pub fn group_sessions(recs: Vec<Recording>) -> Vec<Recording> {
+    let mut out: Vec<Recording> = Vec::new();
+    // The last part's end of the session each output entry is (when it is one).
+    let mut ends: Vec<Option<(PathBuf, String, jiff::Timestamp)>> = Vec::new();
+    let mut keyed: Vec<(Option<(String, jiff::Timestamp)>, Recording)> = recs
+        .into_iter()
+        .map(|r| (recorder_room(&r.path), r))
+        .collect();
+    keyed.sort_by(|(a, ra), (b, rb)| {
+        (ra.path.parent(), a.as_ref().map(|k| (&k.0, k.1)), &ra.path).cmp(&(
+            rb.path.parent(),
+            b.as_ref().map(|k| (&k.0, k.1)),
+            &rb.path,
+        ))
+    });
+    for (key, rec) in keyed {
+        let Some((room, at)) = key else {
+            out.push(rec);
+            ends.push(None);
+            continue;
+        };
+        let end = crate::media::probe(&rec.path).ok().and_then(|i| {
+            at.checked_add(jiff::SignedDuration::from_secs_f64(i.duration_s))
+                .ok()
+        });
+        let folder = rec.path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let joins = match (ends.last(), out.last()) {
+            (Some(Some((f, r, prev_end))), Some(_)) => {
+                *f == folder
+                    && *r == room
+                    && at.duration_since(*prev_end).as_secs_f64() <= SESSION_GAP_S
+                    && at
+                        >= prev_end
+                            .checked_sub(jiff::SignedDuration::from_secs(5))
+                            .unwrap_or(at)
+            }
+            _ => false,
+        };
+        match (joins, end) {
+            (true, Some(end)) => {
+                if let Some(session) = out.last_mut() {
+                    session.more_parts.push((rec.path, rec.comments));
+                }
+                if let Some(last) = ends.last_mut() {
+                    *last = Some((folder, room, end));
+                }
+            }
+            _ => {
+                ends.push(end.map(|e| (folder, room, e)));
+                out.push(rec);
+            }
+        }
+    }
+    out
+}
+
+impl Recording {
+    /// Every file of the recording: `path`, then the later parts.
+    pub fn files(&self) -> Vec<&Path> {
+        std::iter::once(self.path.as_path())
+            .chain(self.more_parts.iter().map(|(p, _)| p.as_path()))
+            .collect()
+    }
 }
 
 fn is_video(p: &Path) -> bool {
@@ -83,7 +175,8 @@ fn sidecars(rec: &Path) -> (Option<PathBuf>, Option<PathBuf>) {
             .find(|p| p.is_file())
     };
     (
-        find(&["comments.xml", "comments.jsonl", "comments.csv"]),
+        // `<stem>.xml`: what live recorders (BililiveRecorder, blrec) write beside a file.
+        find(&["comments.xml", "comments.jsonl", "comments.csv", "xml"]),
         find(&["orders.csv"]),
     )
 }
@@ -140,6 +233,7 @@ pub fn discover(inputs: &[PathBuf], map: Option<&Path>) -> Result<Vec<Recording>
                 path,
                 comments,
                 orders,
+                more_parts: Vec::new(),
             }
         })
         .collect();
@@ -148,6 +242,9 @@ pub fn discover(inputs: &[PathBuf], map: Option<&Path>) -> Result<Vec<Recording>
     }
     recs.sort_by(|a, b| a.path.cmp(&b.path));
     recs.dedup_by(|a, b| a.path == b.path);
+    // A recorder's parts of one session become one recording.
+    let mut recs = group_sessions(recs);
+    recs.sort_by(|a, b| a.path.cmp(&b.path));
     // Unique output names: a repeated stem gets a short hash of its path.
     let names: Vec<String> = recs.iter().map(|r| r.name.clone()).collect();
     for r in &mut recs {
@@ -206,6 +303,7 @@ fn apply_map(recs: &mut Vec<Recording>, map: &Path) -> Result<(), BatchError> {
                 path: rec,
                 comments,
                 orders,
+                more_parts: Vec::new(),
             }),
         }
     }
@@ -241,16 +339,23 @@ pub fn input_hash(rec: &Recording) -> std::io::Result<String> {
     use std::io::{Read, Seek, SeekFrom};
     const SAMPLE: u64 = 4 << 20;
     let mut h = Sha256::new();
-    let mut f = std::fs::File::open(&rec.path)?;
-    let size = f.metadata()?.len();
-    h.update(size.to_le_bytes());
     let mut buf = vec![0u8; SAMPLE as usize];
-    for at in [0, size / 2, size.saturating_sub(SAMPLE)] {
-        f.seek(SeekFrom::Start(at))?;
-        let n = f.by_ref().take(SAMPLE).read(&mut buf)?;
-        h.update(&buf[..n]);
+    for file in rec.files() {
+        let mut f = std::fs::File::open(file)?;
+        let size = f.metadata()?.len();
+        h.update(size.to_le_bytes());
+        for at in [0, size / 2, size.saturating_sub(SAMPLE)] {
+            f.seek(SeekFrom::Start(at))?;
+            let n = f.by_ref().take(SAMPLE).read(&mut buf)?;
+            h.update(&buf[..n]);
+        }
     }
-    for side in [&rec.comments, &rec.orders].into_iter().flatten() {
+    let part_comments = rec.more_parts.iter().filter_map(|(_, c)| c.as_ref());
+    for side in [&rec.comments, &rec.orders]
+        .into_iter()
+        .flatten()
+        .chain(part_comments)
+    {
         h.update(crate::fsutil::sha256_file(side)?.as_bytes());
     }
     Ok(crate::fsutil::hex(&h.finalize()))
@@ -547,13 +652,25 @@ fn process(
                     })
                 }
             };
-        let opts = AnalyzeOptions {
+        let mut opts = AnalyzeOptions {
             comments: rec.comments.clone(),
             orders: rec.orders.clone(),
             name: Some(rec.name.clone()),
             ..settings.analyze.clone()
         };
-        let analysis = pipeline::analyze_with_models(&rec.path, &opts, set, used, &step)?;
+        // A recorder's session in parts: one per part when every part has its comments.
+        let recording = if rec.more_parts.is_empty() {
+            rec.path.clone()
+        } else {
+            let files: Vec<PathBuf> = rec.files().into_iter().map(Path::to_path_buf).collect();
+            let comments: Vec<PathBuf> = std::iter::once(&rec.comments)
+                .chain(rec.more_parts.iter().map(|(_, c)| c))
+                .cloned()
+                .collect::<Option<Vec<_>>>()
+                .unwrap_or_default();
+            pipeline::prepare_recording(&files, &comments, &mut opts)?
+        };
+        let analysis = pipeline::analyze_with_models(&recording, &opts, set, used, &step)?;
         let manifest = pipeline::cut(&analysis.highlights_path, &settings.cut, &step)?;
         Ok((analysis.highlights.highlights.len(), manifest.clips.len()))
     })();
@@ -589,7 +706,20 @@ mod tests {
             path: PathBuf::from(format!("/x/{name}.mp4")),
             comments: None,
             orders: None,
+            more_parts: Vec::new(),
         }
+    }
+
+    #[test]
+    fn recorder_names_give_the_room_and_the_start() {
+        let (room, at) =
+            recorder_room(Path::new("/r/录制-123-20240903-191250-123-上新.flv")).unwrap();
+        assert_eq!(room, "123");
+        assert_eq!(at.to_string(), "2024-09-03T19:12:50.123Z");
+        let (room, _) = recorder_room(Path::new("blive_456_2024-09-03-191250.flv")).unwrap();
+        assert_eq!(room, "456");
+        assert!(recorder_room(Path::new("/r/obs 2024-09-03 19-12-50.mp4")).is_none());
+        assert!(recorder_room(Path::new("/r/录制-abc-20240903-191250.flv")).is_none());
     }
 
     #[test]

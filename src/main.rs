@@ -344,7 +344,10 @@ fn run_batch(cli: &Cli, args: &livecut::cli::BatchArgs) -> anyhow::Result<()> {
             println!(
                 "| {} | {} | {} | {} |",
                 r.name,
-                r.path.display(),
+                match r.more_parts.len() {
+                    0 => r.path.display().to_string(),
+                    n => format!("{} (+{n} parts of the session)", r.path.display()),
+                },
                 show(&r.comments),
                 show(&r.orders)
             );

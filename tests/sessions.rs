@@ -265,3 +265,87 @@ fn session_comment_files_must_match_the_parts() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("3 comment files for 2 parts"), "{err}");
 }
+
+#[test]
+fn batch_joins_a_recorders_parts_of_one_session() {
+    // BililiveRecorder's names: room 123 recorded in three parts (40-s gaps), room 456
+    // once, and room 123 again in the evening (a session of its own).
+    let dir = scratch("sessions_batch");
+    let inputs = dir.join("in");
+    std::fs::create_dir_all(&inputs).unwrap();
+    let names = [
+        "录制-123-20240903-191250-000-上新",
+        "录制-123-20240903-191340-000-上新",
+        "录制-123-20240903-191430-000-上新",
+        "录制-456-20240903-191250-000-别的直播间",
+        "录制-123-20240903-210000-000-晚场",
+    ];
+    for name in names {
+        // FLV from a recorder: no creation_time, the start is in the name.
+        synth_recording(
+            &inputs.join(format!("{name}.flv")),
+            10,
+            &["-metadata", "creation_time=", "-f", "flv"],
+        );
+        // The recorder's danmaku XML beside each file, times from the file's start.
+        std::fs::write(
+            inputs.join(format!("{name}.xml")),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><i>\n\
+             <d p=\"2.0,1,25,16777215,1725362000,0,a,1\">来了</d>\n</i>\n",
+        )
+        .unwrap();
+    }
+    let out = dir.join("out");
+    let o = run(livecut()
+        .arg("batch")
+        .arg(&inputs)
+        .args(["--no-models", "--transcribe", "off", "--out"])
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(0));
+    let report = read_json(&out.join("batch.json"));
+    let recs = report["recordings"].as_array().unwrap();
+    let got: Vec<&str> = recs.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(got.len(), 3, "{got:?}");
+    let h = read_json(&out.join(names[0]).join("highlights.json"));
+    let parts = h["source"]["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 3);
+    for (k, p) in parts.iter().enumerate() {
+        assert!(p["path"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("{}.flv", names[k])));
+        assert!(
+            (p["start_s"].as_f64().unwrap() - 10.0 * k as f64).abs() < 0.2,
+            "{p}"
+        );
+        if k > 0 {
+            assert!(
+                (p["gap_before_s"].as_f64().unwrap() - 40.0).abs() < 0.5,
+                "{p}"
+            );
+        }
+    }
+    assert!((h["source"]["duration_s"].as_f64().unwrap() - 30.0).abs() < 0.5);
+    // Each part's comment at 2 s of its file, on the session's timeline.
+    let session = read_json(&out.join(names[0]).join("session.json"));
+    assert_eq!(session["exports"].as_array().unwrap().len(), 3);
+    let comments =
+        std::fs::read_to_string(out.join(names[0]).join("session.comments.jsonl")).unwrap();
+    let times: Vec<f64> = comments
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["t"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(times.len(), 3);
+    for (k, t) in times.iter().enumerate() {
+        let part_start = parts[k]["start_s"].as_f64().unwrap();
+        assert!((t - (2.0 + part_start)).abs() < 0.01, "{times:?}");
+    }
+    for single in [names[3], names[4]] {
+        let h = read_json(&out.join(single).join("highlights.json"));
+        assert!(h["source"]["parts"].is_null(), "{single}");
+    }
+}
