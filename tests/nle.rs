@@ -453,6 +453,8 @@ fn manifest_value(cover: Option<&str>, timelines: bool) -> Value {
             start_source: Some("creation_time".into()),
             audio_tracks: 1,
             parts: Vec::new(),
+            timestamp_breaks: Vec::new(),
+            repaired_from: None,
             video: Some(VideoInfo {
                 index: 0,
                 codec: "h264".into(),

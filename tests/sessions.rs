@@ -349,3 +349,113 @@ fn batch_joins_a_recorders_parts_of_one_session() {
         assert!(h["source"]["parts"].is_null(), "{single}");
     }
 }
+
+#[test]
+fn a_timestamp_reset_inside_one_flv_keeps_comments_and_orders_aligned() {
+    // A recorder's FLV across a reconnect: the second connection's tags start again at
+    // 0 (the second file's tags appended to the first's). A loud, commented, selling
+    // moment at 38–44 s of the recording (8–14 s after the reset).
+    let dir = scratch("sessions_reset");
+    let mk = |name: &str, volume: &str| {
+        let p = dir.join(name);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=320x180:r=25",
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("anoisesrc=a=0.5:c=pink:r=48000,volume='{volume}':eval=frame"),
+            "-t",
+            "30",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "25",
+            "-c:a",
+            "aac",
+            "-f",
+            "flv",
+            p.to_str().unwrap(),
+        ]);
+        std::fs::read(p).unwrap()
+    };
+    let a = mk("a.flv", "0.03");
+    let b = mk("b.flv", "if(between(t,8,14),1,0.03)");
+    let rec = dir.join("录制-123-20240903-191250-000-上新.flv");
+    // FLV header (9 bytes) and the first PreviousTagSize (4) only once.
+    std::fs::write(&rec, [a, b[13..].to_vec()].concat()).unwrap();
+    // Danmaku on the recorder's (continuous) clock: chatter, a burst at 38–44 s.
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><i>\n");
+    for k in 0..60 {
+        let t = k as f64;
+        xml.push_str(&format!(
+            "<d p=\"{t:.1},1,25,16777215,0,0,u{k},{k}\">聊天</d>\n"
+        ));
+    }
+    for k in 0..60 {
+        let t = 38.0 + k as f64 * 0.1;
+        xml.push_str(&format!(
+            "<d p=\"{t:.2},1,25,16777215,0,0,b{k},{}\">抢到了</d>\n",
+            100 + k
+        ));
+    }
+    xml.push_str("</i>\n");
+    let comments = dir.join("comments.xml");
+    std::fs::write(&comments, xml).unwrap();
+    // Orders in Beijing time (the file name's start is 19:12:50 there): 39–46 s.
+    let mut csv = String::from("order_id,paid_at,sku,quantity,amount_cny\n");
+    for k in 0..15 {
+        csv.push_str(&format!(
+            "{k},2024-09-03T19:13:{:02}+08:00,SKU-A,1,99\n",
+            29 + k % 8 // 39–46 s after 19:12:50
+        ));
+    }
+    let orders = dir.join("orders.csv");
+    std::fs::write(&orders, csv).unwrap();
+    let out = dir.join("out");
+    let o = run(livecut()
+        .arg("analyze")
+        .arg(&rec)
+        .arg("--comments")
+        .arg(&comments)
+        .arg("--orders")
+        .arg(&orders)
+        .args(["--no-models", "--transcribe", "off", "--out"])
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(0));
+    let stem = rec.file_stem().unwrap().to_string_lossy().into_owned();
+    let h = read_json(&out.join(&stem).join("highlights.json"));
+    let breaks = h["source"]["timestamp_breaks"].as_array().unwrap();
+    assert_eq!(breaks.len(), 1, "{breaks:?}");
+    assert!((breaks[0]["at_s"].as_f64().unwrap() - 30.0).abs() < 0.2);
+    assert!((h["source"]["duration_s"].as_f64().unwrap() - 60.0).abs() < 0.5);
+    assert!(h["source"]["start_source"]
+        .as_str()
+        .unwrap()
+        .contains("file name"));
+    // Every comment and order placed (nothing "after the end" of a 30-s file).
+    for r in h["timelines"].as_array().unwrap() {
+        assert_eq!(r["after_end"], 0, "{r}");
+    }
+    let best = &h["highlights"][0];
+    let peak = best["peak_s"].as_f64().unwrap();
+    assert!((37.0..46.0).contains(&peak), "{best}");
+    let reasons: Vec<&str> = best["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["signal"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.contains(&"comments") && reasons.contains(&"orders"),
+        "{reasons:?}"
+    );
+    assert!(
+        best["start_s"].as_f64().unwrap() >= 20.0,
+        "not across the reconnect: {best}"
+    );
+}

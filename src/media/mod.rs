@@ -6,6 +6,7 @@
 mod decode;
 mod ffi;
 mod probe;
+mod repair;
 
 pub use decode::{
     read_audio, spawn_decoder, AudioBlock, DecodeEvent, DecodeOptions, DecodeStats, GrayFrame,
@@ -16,6 +17,7 @@ pub use probe::{
     display_rotation, displayed_size, open_input, probe, probe_with, AudioInfo, CodedPicture,
     MediaInfo, VideoInfo,
 };
+pub use repair::{may_break, remux_monotonic, timestamp_breaks, TimestampBreak};
 
 use std::path::PathBuf;
 

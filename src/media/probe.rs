@@ -36,6 +36,13 @@ pub struct MediaInfo {
     /// [`crate::session`]); absent for one file.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<crate::session::Part>,
+    /// Where the file's own timestamps reset or leapt (a recorder's reconnect inside one
+    /// FLV/TS file); `path` is then a copy with one monotonic timeline
+    /// ([`super::remux_monotonic`]) and `repaired_from` the file as given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timestamp_breaks: Vec<super::TimestampBreak>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repaired_from: Option<PathBuf>,
 }
 
 fn one() -> usize {
@@ -356,6 +363,8 @@ pub fn probe_with(path: &Path, audio_track: Option<usize>) -> Result<MediaInfo, 
         audio,
         audio_tracks,
         parts: Vec::new(),
+        timestamp_breaks: Vec::new(),
+        repaired_from: None,
     };
     if info.video.is_none() {
         return Err(MediaError::NoVideo {

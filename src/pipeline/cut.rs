@@ -52,6 +52,8 @@ pub fn cut(
         audio: file.source.audio.clone().or(info.audio),
         audio_tracks: file.source.audio_tracks,
         parts: file.source.parts.clone(),
+        timestamp_breaks: file.source.timestamp_breaks.clone(),
+        repaired_from: file.source.repaired_from.clone(),
         ..info
     };
     // The host's face track (for 9:16 reframing), from the analysis' signal tracks.

@@ -341,7 +341,7 @@ pub fn analyze_with_models(
 
     // 1. Probe.
     progress(Progress::Stage("probe"));
-    let info = clock.time("probe", || probe(recording, opts))?;
+    let info = clock.time("probe", || probe(recording, opts, &dir))?;
 
     // 2. Timelines first: they are cheap, and a missing recording start should fail
     //    before an hour of decoding.
@@ -383,6 +383,16 @@ pub fn analyze_with_models(
             ),
         );
     }
+    for b in &info.timestamp_breaks {
+        warnings.push(format!(
+            "{}: its timestamps jump {:+.1} s at {:.1} s (a reconnect?); analysed and cut from \
+             a copy with one timeline ({})",
+            info.repaired_from.as_deref().unwrap_or(recording).display(),
+            b.jump_s,
+            b.at_s,
+            info.path.display()
+        ));
+    }
     if info.audio.is_none() {
         warnings.insert(
             0,
@@ -413,6 +423,14 @@ pub fn analyze_with_models(
             kind: "part_join".into(),
             start_s: p.start_s,
             end_s: p.start_s,
+        });
+    }
+    // Likewise a reconnect inside one file: the seconds around it were never recorded.
+    for b in &info.timestamp_breaks {
+        flagged.push(signals::FlaggedSpan {
+            kind: "timestamp_break".into(),
+            start_s: b.at_s,
+            end_s: b.at_s,
         });
     }
     for t in derived {
@@ -572,8 +590,9 @@ pub fn analyze_with_models(
 /// The probe stage: what the recording is, with its start (`--start`, the container's
 /// `creation_time`, a recorder's danmaku XML header, the file name: see
 /// [`timelines::start`]).
-fn probe(recording: &Path, opts: &AnalyzeOptions) -> Result<MediaInfo> {
+fn probe(recording: &Path, opts: &AnalyzeOptions, dir: &Path) -> Result<MediaInfo> {
     let info = crate::media::probe_with(recording, opts.audio_track)?;
+    let info = repair_breaks(info, opts, dir)?;
     if let Some(a) = info.audio.as_ref().filter(|_| info.audio_tracks > 1) {
         tracing::warn!(
             "{}: {} audio tracks; using track {} (stream #{}, {}, {} channel(s)){}",
@@ -618,11 +637,67 @@ fn probe(recording: &Path, opts: &AnalyzeOptions) -> Result<MediaInfo> {
         _ => start,
     };
     Ok(MediaInfo {
-        path: std::fs::canonicalize(recording).unwrap_or_else(|_| recording.to_path_buf()),
+        path: match &info.repaired_from {
+            Some(_) => info.path.clone(),
+            None => std::fs::canonicalize(recording).unwrap_or_else(|_| recording.to_path_buf()),
+        },
         creation_time: start.as_ref().map(|s| s.at),
         start_source: start.map(|s| s.source),
         parts,
         ..info
+    })
+}
+
+/// A recorder file whose timestamps reset or leap: analysed (and cut) from a copy with
+/// one monotonic timeline in the output folder (`repaired.mkv`, made again when the
+/// recording is newer); others as they are.
+fn repair_breaks(info: MediaInfo, opts: &AnalyzeOptions, dir: &Path) -> Result<MediaInfo> {
+    if !crate::media::may_break(&info) {
+        return Ok(info);
+    }
+    let breaks = crate::media::timestamp_breaks(&info)?;
+    if breaks.is_empty() {
+        return Ok(info);
+    }
+    let repaired =
+        std::path::absolute(dir.join("repaired.mkv")).unwrap_or(dir.join("repaired.mkv"));
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let fresh = matches!(
+        (modified(&repaired), modified(&info.path)),
+        (Some(r), Some(o)) if r >= o
+    );
+    if !fresh {
+        std::fs::create_dir_all(dir).map_err(|e| PipelineError::Input {
+            path: dir.to_path_buf(),
+            message: format!("cannot create the output folder ({e})"),
+        })?;
+        let pending =
+            crate::fsutil::PendingFile::new(&repaired).map_err(|e| PipelineError::Input {
+                path: repaired.clone(),
+                message: format!("cannot write ({e})"),
+            })?;
+        crate::media::remux_monotonic(&info, pending.path())?;
+        pending.commit().map_err(|e| PipelineError::Input {
+            path: repaired.clone(),
+            message: format!("cannot write ({e})"),
+        })?;
+    }
+    for b in &breaks {
+        tracing::warn!(
+            "{}: timestamps jump {:+.1} s at {:.1} s (a reconnect?); analysed from {} with \
+             one timeline",
+            info.path.display(),
+            b.jump_s,
+            b.at_s,
+            repaired.display()
+        );
+    }
+    let fixed = crate::media::probe_with(&repaired, opts.audio_track)?;
+    Ok(MediaInfo {
+        creation_time: info.creation_time.or(fixed.creation_time),
+        timestamp_breaks: breaks,
+        repaired_from: Some(info.path.clone()),
+        ..fixed
     })
 }
 

@@ -852,6 +852,8 @@ mod tests {
             start_source: None,
             audio_tracks: 1,
             parts: Vec::new(),
+            timestamp_breaks: Vec::new(),
+            repaired_from: None,
             video: Some(VideoInfo {
                 index: 0,
                 codec: "h264".into(),

@@ -25,6 +25,8 @@ fn info() -> MediaInfo {
         start_source: None,
         audio_tracks: 1,
         parts: Vec::new(),
+        timestamp_breaks: Vec::new(),
+        repaired_from: None,
         video: None,
         audio: None,
     }
