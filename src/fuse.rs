@@ -117,10 +117,12 @@ impl Default for FuseSettings {
                     "spam",
                     [1.0, 6.0],
                 ),
+                // Up to 90 s: buyers' reaction (4–30 s) plus an export whose clock runs
+                // 20–30 s off the recording's (stream latency, the shop's server clock).
                 reacting(
                     spec("orders", "orders", 0.2, 10.0, 15.0, 0.05, 0.0),
                     "order_spam",
-                    [4.0, 30.0],
+                    [4.0, 90.0],
                 ),
             ],
             baseline_window_s: 600.0,
@@ -178,6 +180,11 @@ pub struct Lag {
     pub range_s: [f64; 2],
     /// Correlation with the on-screen tracks at `lag_s` (absent when not estimated).
     pub correlation: Option<f64>,
+    /// The confidence of the estimate: `correlation` minus the best correlation at lags
+    /// more than 10 s away from it (absent when the range has none). Below 0.03 two
+    /// lags explain the reaction about as well and the prior is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f64>,
     /// False: the prior (`lag_s` of the profile) was used, because the recording had no
     /// on-screen activity or no clear reaction to correlate.
     pub estimated: bool,
@@ -185,6 +192,8 @@ pub struct Lag {
 
 /// Weakest correlation accepted as a measured lag; below it the prior is used.
 const MIN_LAG_CORRELATION: f64 = 0.2;
+/// Smallest lead of the chosen lag over any lag 10 s or more away ([`Lag::margin`]).
+const MIN_LAG_MARGIN: f64 = 0.03;
 
 impl Curve {
     pub fn len(&self) -> usize {
@@ -326,7 +335,8 @@ pub fn fuse(signals: &SignalSet, duration_s: f64, settings: &FuseSettings) -> Cu
 
 /// The lag in `range` (whole seconds) at which `response` best follows `stimulus`
 /// (Pearson correlation of `stimulus[i]` with `response[i + lag]`); `prior` when no lag
-/// correlates at least [`MIN_LAG_CORRELATION`].
+/// correlates at least [`MIN_LAG_CORRELATION`], or when a lag 10 s or more away does
+/// nearly as well ([`MIN_LAG_MARGIN`]).
 fn estimate_lag(stimulus: &[f64], response: &[f64], range: [f64; 2], prior: f64) -> Lag {
     let lo = range[0].max(0.0).round() as usize;
     let hi = range[1].max(range[0]).round() as usize;
@@ -350,19 +360,33 @@ fn estimate_lag(stimulus: &[f64], response: &[f64], range: [f64; 2], prior: f64)
             .collect();
         (near[near.len() / 2], b)
     });
+    // How clearly the best lag beats lags far from it (a wide range may hold another
+    // rhythm of the session: moments every few minutes).
+    let margin = best.and_then(|(lag, r)| {
+        rs.iter()
+            .filter(|&&(l, _)| l.abs_diff(lag) > 10)
+            .map(|&(_, q)| q)
+            .fold(None, |m: Option<f64>, q| Some(m.map_or(q, |m| m.max(q))))
+            .map(|far| round3(r - far))
+    });
     let prior_lag = Lag {
         signal: String::new(),
         lag_s: prior.clamp(range[0], range[1].max(range[0])),
         range_s: range,
         correlation: best.map(|(_, r)| round3(r)),
+        margin,
         estimated: false,
     };
     match best {
-        Some((lag, r)) if r >= MIN_LAG_CORRELATION => Lag {
-            lag_s: lag as f64,
-            estimated: true,
-            ..prior_lag
-        },
+        Some((lag, r))
+            if r >= MIN_LAG_CORRELATION && margin.is_none_or(|m| m >= MIN_LAG_MARGIN) =>
+        {
+            Lag {
+                lag_s: lag as f64,
+                estimated: true,
+                ..prior_lag
+            }
+        }
         _ => prior_lag,
     }
 }
@@ -705,6 +729,32 @@ mod tests {
         };
         let c = fuse(&set, n as f64, &FuseSettings::default()).lags[0].clone();
         assert!(c.lag_s <= 6.0, "{c:?}");
+    }
+
+    #[test]
+    fn an_order_export_on_a_clock_half_a_minute_off_is_found_with_its_confidence() {
+        // Orders 14 s after each moment by the buyers, plus 25 s of the shop's clock.
+        let n = 900;
+        let at = [100, 330, 520, 760];
+        let motion = bumps(n, &at, 12, 0.05);
+        let orders = bumps(n, &at.map(|a| a + 39), 12, 1.0);
+        let set = SignalSet {
+            tracks: vec![track("motion", &motion), track("orders", &orders)],
+            ..Default::default()
+        };
+        let curve = fuse(&set, n as f64, &FuseSettings::default());
+        let o = curve.lags.iter().find(|l| l.signal == "orders").unwrap();
+        assert!(o.estimated && (o.lag_s - 39.0).abs() <= 1.0, "{o:?}");
+        assert!(o.margin.unwrap() >= 0.3, "a clear estimate: {o:?}");
+        // Orders that follow no moment within 90 s (each comes before one): the prior.
+        let noise = bumps(n, &[50, 280, 470, 700], 12, 1.0);
+        let set = SignalSet {
+            tracks: vec![track("motion", &motion), track("orders", &noise)],
+            ..Default::default()
+        };
+        let curve = fuse(&set, n as f64, &FuseSettings::default());
+        let o = curve.lags.iter().find(|l| l.signal == "orders").unwrap();
+        assert!(!o.estimated && o.lag_s == 10.0, "{o:?}");
     }
 
     #[test]
