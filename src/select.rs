@@ -7,7 +7,10 @@
 //!    nothing),
 //! 2. it reaches median + `significance_mads` × MAD of the smoothed curve over the examined
 //!    seconds (the session's typical level and spread: a busy session needs more to stand
-//!    out than a quiet one), and
+//!    out than a quiet one), both recomputed without the seconds above that bar until it
+//!    settles (at most 5 rounds: a short session full of moments must not raise its own
+//!    bar over them) — when there are at least `significance_min_s` examined seconds (a
+//!    short clip where one moment fills half the time has no typical level), and
 //! 3. its prominence — its height over the higher of the two lowest points between it and
 //!    the nearest higher point on each side (within `prominence_window_s`) — reaches
 //!    `min_prominence` (a shoulder or a ripple on a plateau is not a moment of its own);
@@ -37,6 +40,9 @@ pub struct SelectSettings {
     /// A highlight's peak reaches the median of the smoothed curve (examined seconds) plus
     /// this many median absolute deviations of it.
     pub significance_mads: f64,
+    /// Examined seconds the median/MAD rule needs; below that only `min_score` and
+    /// `min_prominence` apply.
+    pub significance_min_s: f64,
     /// A highlight's peak rises at least this much (0–1 scale) over the lowest point
     /// between it and a higher peak on either side (topographic prominence).
     pub min_prominence: f64,
@@ -59,6 +65,7 @@ impl Default for SelectSettings {
             min_separation_s: 30.0,
             min_score: 0.1,
             significance_mads: 4.0,
+            significance_min_s: 120.0,
             min_prominence: 0.05,
             prominence_window_s: 600.0,
             max_per_hour: 30,
@@ -165,12 +172,14 @@ pub fn select(
     }
     sorted.sort_by(f64::total_cmp);
     let baseline = sorted[sorted.len() / 2];
-    let mut deviations: Vec<f64> = sorted.iter().map(|v| (v - baseline).abs()).collect();
-    deviations.sort_by(f64::total_cmp);
-    let mad = deviations[deviations.len() / 2];
-    let floor = settings
-        .min_score
-        .max(baseline + settings.significance_mads * mad);
+    let typical = sorted.len() as f64 * curve.step_s >= settings.significance_min_s;
+    let floor = if typical {
+        settings
+            .min_score
+            .max(background_bar(&sorted, settings.significance_mads))
+    } else {
+        settings.min_score
+    };
     let reach = settings.prominence_window_s.max(0.0).round() as usize;
 
     let mut order: Vec<usize> = (0..n).collect();
@@ -268,6 +277,26 @@ pub fn select(
         h.rank = i + 1;
     }
     chosen
+}
+
+/// median + `k` × MAD of `sorted` (ascending, not empty), recomputed on the values at or
+/// under it until no more fall away (at most 5 rounds): the background's bar, which the
+/// moments themselves do not raise.
+fn background_bar(sorted: &[f64], k: f64) -> f64 {
+    let mut kept = sorted;
+    let mut bar = f64::INFINITY;
+    for _ in 0..5 {
+        let median = kept[kept.len() / 2];
+        let mut dev: Vec<f64> = kept.iter().map(|v| (v - median).abs()).collect();
+        dev.sort_by(f64::total_cmp);
+        bar = median + k * dev[dev.len() / 2];
+        let n = kept.partition_point(|v| *v <= bar);
+        if n == kept.len() || n == 0 {
+            break;
+        }
+        kept = &kept[..n];
+    }
+    bar
 }
 
 /// Whether a highlight at `peak_s` keeps every hour of the recording at `most` highlights
@@ -713,6 +742,70 @@ mod tests {
         // The cap thins, it does not starve: 4 hours hold at least 3 full hours' worth.
         assert!(hs.len() >= 18, "{}", hs.len());
         assert!(hs.windows(2).all(|w| w[0].score >= w[1].score));
+    }
+
+    #[test]
+    fn a_short_clip_filled_by_its_moment_still_gives_it() {
+        // 16 s, a burst over 6–9 s: half the clip is the moment, so the median/MAD rule has
+        // no typical level to go by and only min_score and prominence apply.
+        let mut score = vec![0.0; 17];
+        for (i, v) in [0.06, 0.49, 0.62, 0.65, 0.62, 0.56, 0.14]
+            .iter()
+            .enumerate()
+        {
+            score[4 + i] = *v;
+        }
+        let curve = Curve {
+            step_s: 1.0,
+            contributions: vec![("loudness".into(), score.clone())],
+            score,
+            lags: Vec::new(),
+        };
+        let settings = SelectSettings {
+            min_len_s: 4.0,
+            max_len_s: 8.0,
+            ..SelectSettings::default()
+        };
+        let hs = select(&curve, 17.0, &settings, &Boundaries::default());
+        assert_eq!(hs.len(), 1, "{hs:?}");
+        assert!((5.0..10.0).contains(&hs[0].peak_s), "{hs:?}");
+    }
+
+    #[test]
+    fn the_moments_do_not_raise_their_own_bar() {
+        // 4 minutes, 4 moments (σ 10 s) in the first 3: most seconds there are part of
+        // one. The weakest (0.2) is under the bar of all seconds but stands out from the
+        // background.
+        let mut curve = noisy_curve(240, &[], 5);
+        for (at, height) in [(30, 0.2), (75, 0.6), (120, 0.5), (165, 0.55)] {
+            for (i, s) in curve.score.iter_mut().enumerate() {
+                let d = (i as f64 - f64::from(at)) / 10.0;
+                *s += height * (-d * d).exp();
+            }
+        }
+        curve.contributions = vec![("motion".into(), curve.score.clone())];
+        let smooth = moving_average(&curve.score, 9);
+        let mut sorted = smooth.clone();
+        sorted.sort_by(f64::total_cmp);
+        let median = sorted[sorted.len() / 2];
+        let mut dev: Vec<f64> = sorted.iter().map(|v| (v - median).abs()).collect();
+        dev.sort_by(f64::total_cmp);
+        assert!(
+            median + 4.0 * dev[dev.len() / 2] > smooth[30],
+            "not a test of the bar"
+        );
+        let hs = select(
+            &curve,
+            240.0,
+            &SelectSettings::default(),
+            &Boundaries::default(),
+        );
+        assert_eq!(hs.len(), 4, "{hs:?}");
+        // The background's bar: 0..1 in steps of 0.01 with ten outliers at 5.
+        let mut v: Vec<f64> = (0..100).map(|i| f64::from(i) / 100.0).collect();
+        v.extend([5.0; 10]);
+        let bar = background_bar(&v, 4.0);
+        assert!((1.0..2.5).contains(&bar), "{bar}");
     }
 
     #[test]
