@@ -5,8 +5,13 @@
 #   scripts/eval.sh [--dev-only|--held-out-only|--long-only|--all|--sets LIST] [livecut eval flags]
 #
 #   (default)        dev + held-out
-#   --dev-only       development seeds 1-5 (300 s each): what fusion and selection were tuned on
-#   --held-out-only  held-out seeds 101-108 (300 s each): not looked at while tuning; report these
+#   --dev-only       development seeds 1-9: what fusion, selection and the types were tuned on
+#   --held-out-only  held-out seeds 101-112: not looked at while tuning; report these
+#                    Both sets: classic sessions (300 s; 1-5 and 101-108, as always), two of
+#                    the widened style (other comment vocabularies and timing, the host moving
+#                    during lotteries and laughs, orders trickling in during them), one calm
+#                    session (no true moment) and one dense one (15 min, 8 true moments);
+#                    a seed is written SEED[:STYLE[:SECONDS]] (make_session.py --style)
 #   --long-only      long held-out seeds 201-203 (40 min each, 6 true moments and 4 decoys
 #                    spread over the whole length; K = 6): long enough for the analysis
 #                    cascade to run (with K = 6 its 14 candidate windows of 80 s cover at most
@@ -23,8 +28,8 @@
 #   LIVECUT_SKIP_BUILD=1  use target/release/livecut as it is (no deps, models or build step)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DEV_SEEDS="1 2 3 4 5"
-HELD_OUT_SEEDS="101 102 103 104 105 106 107 108"
+DEV_SEEDS="1 2 3 4 5 6:varied 7:varied 8:calm 9:dense:900"
+HELD_OUT_SEEDS="101 102 103 104 105 106 107 108 109:varied 110:varied 111:calm 112:dense:900"
 LONG_SEEDS="201 202 203"
 LONG_S=${LIVECUT_EVAL_LONG_S:-2400}
 LONG_MOMENTS=6 # per long session, and so K for the long set
@@ -89,8 +94,11 @@ for set in $sets; do
       case " $* " in *" --highlights"*) ;; *) flags=(--highlights "$LONG_MOMENTS") ;; esac ;;
   esac
   mkdir -p "$dir"
-  for seed in $seeds; do
+  for spec in $seeds; do
+    IFS=: read -r seed style secs <<<"$spec"
     gen=(--out "$dir" --seed "$seed")
+    if [ -n "$style" ]; then gen+=(--style "$style"); fi
+    if [ -n "$secs" ]; then gen+=(--duration "$secs"); fi
     if [ "$set" = long ]; then
       events=$(long_events "$seed" "$LONG_S")
       gen+=(--duration "$LONG_S" --events "$events")

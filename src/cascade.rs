@@ -8,7 +8,10 @@
 //! 2. **Candidates**: the survey tracks plus comments and orders are fused with the same
 //!    profile (motion comes from the key frames; the model signals are absent and the
 //!    remaining weights renormalised) and selection picks `candidates_per_highlight ×
-//!    top + extra_candidates` moments with no score threshold. Each becomes a window
+//!    planned + extra_candidates` moments with no score threshold, where `planned` is
+//!    `--highlights N` when given, else `planned_per_hour` per hour of recording (at
+//!    least one hour's worth: selection returns as many highlights as stand out, and the
+//!    cascade must look at enough places for them). Each becomes a window
 //!    around its peak, wide enough for the longest clip plus a margin.
 //! 3. **Detail** (windows only): the full analysis — every frame decoded, sampled at the
 //!    analysis rate, motion in the host's region, VAD, YAMNet, faces, OCR.
@@ -39,8 +42,12 @@ pub struct CascadeSettings {
     /// Use the cascade (false: decode and run every model over the whole recording, as
     /// `--full` does).
     pub enabled: bool,
-    /// Candidate moments per highlight asked for (`selection.top`).
+    /// Candidate moments per highlight planned for (`selection.top` when set, else
+    /// `planned_per_hour`).
     pub candidates_per_highlight: f64,
+    /// Highlights to plan for per hour of recording (at least one hour's worth) when
+    /// `selection.top` is 0 (as many as stand out).
+    pub planned_per_hour: f64,
     /// Candidate moments on top of that.
     pub extra_candidates: usize,
     /// Seconds examined beyond the longest clip around each candidate peak, on each side.
@@ -56,6 +63,7 @@ impl Default for CascadeSettings {
         Self {
             enabled: true,
             candidates_per_highlight: 2.0,
+            planned_per_hour: 8.0,
             extra_candidates: 2,
             margin_s: 10.0,
             max_coverage: 0.6,
@@ -70,6 +78,16 @@ impl CascadeSettings {
         (self.candidates_per_highlight * top as f64).ceil() as usize + self.extra_candidates
     }
 
+    /// Highlights to look for in a `duration_s` recording: `select.top` when set, else
+    /// `planned_per_hour` per hour (at least one hour's worth).
+    pub fn planned(&self, duration_s: f64, select: &SelectSettings) -> usize {
+        if select.top > 0 {
+            return select.top;
+        }
+        let hours = (duration_s / 3600.0).max(1.0);
+        (self.planned_per_hour * hours).ceil().max(1.0) as usize
+    }
+
     /// Half the width of a window around a candidate peak.
     fn half_window(&self, select: &SelectSettings) -> f64 {
         select.max_len_s * 0.5 + self.margin_s
@@ -78,7 +96,9 @@ impl CascadeSettings {
     /// Whether the windows of `top` highlights would leave enough of a `duration_s`
     /// recording unexamined to be worth two passes.
     pub fn worth_it(&self, duration_s: f64, select: &SelectSettings) -> bool {
-        let most = self.candidates(select.top) as f64 * 2.0 * self.half_window(select);
+        let most = self.candidates(self.planned(duration_s, select)) as f64
+            * 2.0
+            * self.half_window(select);
         self.enabled && most <= self.max_coverage * duration_s
     }
 }
@@ -235,11 +255,7 @@ pub fn candidate_windows(
             .collect(),
         ..Boundaries::default()
     };
-    let wide = SelectSettings {
-        top: settings.candidates(selection.top),
-        min_score: 0.0,
-        ..selection.clone()
-    };
+    let wide = selection.candidates(settings.candidates(settings.planned(duration_s, selection)));
     let picks = select(&curve, duration_s, &wide, &bounds);
     let half = settings.half_window(selection);
     let mut windows: Vec<Span> = picks
@@ -531,9 +547,21 @@ mod tests {
     fn short_recordings_skip_the_cascade() {
         let c = CascadeSettings::default();
         let s = SelectSettings::default();
-        // 12 candidates × 80 s windows.
+        // As many as stand out: 8 planned per hour (at least an hour's worth), 18
+        // candidates × 80 s windows; 66 in 4 hours.
+        assert_eq!(c.planned(20.0 * 60.0, &s), 8);
+        assert_eq!(c.planned(4.0 * 3600.0, &s), 32);
         assert!(!c.worth_it(20.0 * 60.0, &s));
+        assert!(!c.worth_it(40.0 * 60.0 - 1.0, &s));
         assert!(c.worth_it(4.0 * 3600.0, &s));
+        // --highlights 5: 12 candidates.
+        let five = SelectSettings {
+            top: 5,
+            ..SelectSettings::default()
+        };
+        assert_eq!(c.planned(20.0 * 60.0, &five), 5);
+        assert!(!c.worth_it(20.0 * 60.0, &five));
+        assert!(c.worth_it(40.0 * 60.0, &five));
         let off = CascadeSettings {
             enabled: false,
             ..c

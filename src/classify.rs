@@ -1,13 +1,20 @@
 //! What kind of moment a highlight is, and the tags an editor or a publishing script uses:
 //! the SKU that sold, the dominant comment keyword classes, the emotion in the room.
 //!
-//! Types (the evidence is listed in `type_evidence` of each highlight):
+//! Types follow what happened, not which signal is loudest (the evidence is listed in
+//! `type_evidence` of each highlight):
 //! - `flash_sale`: closing the sale — a sale card on screen (秒杀/上链接/price), purchase
-//!   comments (抢/买了/链接), an order spike;
+//!   comments (抢/买了/链接), an order spike, closing words spoken;
 //! - `interaction`: the audience's climax — lottery calls (扣1/1111), laughter (comments or
-//!   the soundtrack), cheering and applause;
-//! - `product`: a product reveal or demonstration — the host's hands and product moving,
-//!   product questions (多少钱/什么颜色), orders rising without a sale card;
+//!   the soundtrack), cheering and applause, and, whatever words the room uses, a crowd
+//!   answering at once: first-time commenters arriving at many times the session's usual
+//!   rate without buying words (a lottery's 抽我/选我, a laugh's 草/蚌埠住了);
+//! - `product`: a product reveal or demonstration — product questions (多少钱/尺码/
+//!   什么颜色), the host's hands and product moving, orders of one SKU without a sale
+//!   card. Motion and a trickle of orders are product evidence only while the room is not
+//!   reacting (a crowd of newcomers, laughter or lottery comments): a host waving at a
+//!   prize wheel, or doubled over laughing, while a few orders come in, is still an
+//!   interaction;
 //! - `moment`: none of these stands out (a loud or busy moment).
 //!
 //! Audience and sales evidence is read in the reaction window (the span shifted by the lag
@@ -46,6 +53,14 @@ const MIN_TYPE_SCORE: f64 = 0.25;
 const KEYWORD_TAG_SHARE: f64 = 0.15;
 /// Seconds after the span's end (beyond the estimated lag) in which orders still count.
 const ORDER_TAIL_S: f64 = 10.0;
+/// First-time commenters per second in the reaction window, as a multiple of the session's
+/// mean, at which a crowd reaction starts to count, and at which it counts in full.
+const CROWD_SURGE: (f64, f64) = (2.5, 6.0);
+/// Share of lottery and laughter comments at which the room counts as reacting (not
+/// watching a demonstration).
+const ROOM_REACTING_SHARE: f64 = 0.3;
+/// Orders of one SKU in the order window (and their share) that say that SKU is selling.
+const SKU_FOCUS: (f64, f64) = (4.0, 0.6);
 
 /// Sum of a track's values with times in `[a, b)`.
 fn sum_in(t: &Track, a: f64, b: f64) -> f64 {
@@ -87,6 +102,9 @@ struct Evidence {
     /// Most spoken keywords of each class heard in one second of the span
     /// (`speech_kw_<class>` tracks; 0 without the speech stage).
     spoken: Vec<(String, f64)>,
+    /// First-time commenters per second in the reaction window over the session's mean
+    /// (0 without a comment export).
+    newcomer_surge: f64,
 }
 
 impl Evidence {
@@ -103,6 +121,27 @@ impl Evidence {
             .iter()
             .find(|(c, _)| c == class)
             .map_or(0.0, |(_, n)| (n / 2.0).clamp(0.0, 1.0))
+    }
+
+    /// A crowd answering at once, 0–1: the surge of first-time commenters
+    /// (`CROWD_SURGE`).
+    fn crowd(&self) -> f64 {
+        let (lo, hi) = CROWD_SURGE;
+        ((self.newcomer_surge - lo) / (hi - lo)).clamp(0.0, 1.0)
+    }
+
+    /// The crowd not explained by buying: a rush to buy is a flash sale's, not an
+    /// interaction's (purchase comments, a sale card).
+    fn crowd_not_buying(&self) -> f64 {
+        let card = if self.sale_card { 0.5 } else { 0.0 };
+        self.crowd() * (1.0 - 2.0 * self.keyword("purchase") - card).clamp(0.0, 1.0)
+    }
+
+    /// One SKU selling: at least `SKU_FOCUS` orders of it, and that share of the window's.
+    fn sku_focus(&self) -> bool {
+        self.skus
+            .first()
+            .is_some_and(|(_, n)| *n >= SKU_FOCUS.0 && *n >= SKU_FOCUS.1 * self.orders)
     }
 
     fn reason(&self, signal: &str) -> f64 {
@@ -159,7 +198,22 @@ fn gather(h: &Highlight, set: &SignalSet, curve: &Curve) -> Evidence {
         .filter(|(_, n)| *n > 0.0)
         .collect();
     skus.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+    let newcomer_surge = set
+        .get("first_time_users")
+        .filter(|t| !t.is_empty())
+        .map_or(0.0, |t| {
+            let total: f64 = t
+                .values
+                .iter()
+                .filter(|v| v.is_finite())
+                .map(|v| f64::from(*v))
+                .sum();
+            let usual = total / t.len().max(1) as f64;
+            let here = sum_in(t, ca, cb) / (cb - ca).max(1.0);
+            here / usual.max(0.02)
+        });
     Evidence {
+        newcomer_surge,
         keywords,
         reasons,
         sale_card: set
@@ -197,20 +251,24 @@ pub fn classify(
     let card = if e.sale_card { 1.0 } else { 0.0 };
     let flash =
         0.6 * card + e.keyword("purchase") + 0.8 * e.reason("orders") + 0.8 * e.said("purchase");
-    let interaction = e.keyword("lottery")
-        + e.keyword("laughter")
+    let crowd = e.crowd_not_buying();
+    let cheers = e.keyword("lottery") + e.keyword("laughter");
+    let interaction = 1.5 * cheers
         + (2.0 * e.laughter_audio).min(1.0)
         + (2.0 * e.cheer_audio).min(1.0)
-        + 0.6 * e.said("lottery");
+        + 0.6 * e.said("lottery")
+        + 0.8 * crowd;
+    // Moving hands and a few orders say "product" only while the room is not answering
+    // in a crowd, laughing or calling for the lottery.
+    let calm_room = 1.0 - e.crowd().max((cheers / ROOM_REACTING_SHARE).min(1.0));
     let product = e.keyword("question")
         + 0.3 * e.said("product")
         + 0.2 * e.said("price")
-        + 1.5 * e.reason("host_motion")
-        + 0.5 * e.reason("motion")
+        + calm_room * (1.5 * e.reason("host_motion") + 0.5 * e.reason("motion"))
         + if e.sale_card {
             0.0
         } else {
-            0.5 * e.reason("orders")
+            calm_room * 0.5 * e.reason("orders") + if e.sku_focus() { 0.2 } else { 0.0 }
         };
     let scored = [
         (HighlightType::FlashSale, flash),
@@ -247,6 +305,12 @@ pub fn classify(
             if e.said("lottery") > 0.0 {
                 evidence.push("lottery words spoken (抽奖/福袋...)".to_string());
             }
+            if crowd > 0.0 {
+                evidence.push(format!(
+                    "first-time commenters at {:.1}× the session's rate",
+                    e.newcomer_surge
+                ));
+            }
             if e.laughter_audio > 0.1 || e.cheer_audio > 0.1 {
                 evidence.push(format!(
                     "laughter/cheering in the sound {:.2}/{:.2}",
@@ -266,12 +330,18 @@ pub fn classify(
             if e.orders > 0.0 {
                 evidence.push(format!("{} orders in the window", e.orders));
             }
+            if e.sku_focus() {
+                evidence.push(format!("{} selling", e.skus[0].0));
+            }
         }
         HighlightType::Moment => evidence.push(format!("no type scored {MIN_TYPE_SCORE} or more")),
     }
     if kind != HighlightType::Moment {
         evidence.push(format!("type score {best:.2}"));
     }
+    evidence.push(format!(
+        "scores: flash_sale {flash:.2}, interaction {interaction:.2}, product {product:.2}"
+    ));
     (kind, tags(&e), evidence)
 }
 
@@ -402,6 +472,8 @@ mod tests {
                 per_second("comments", n, |i| if inside(i) { 10.0 } else { 1.0 }),
                 per_second("kw_purchase", n, |i| if inside(i) { 6.0 } else { 0.0 }),
                 per_second("kw_question", n, |_| 0.0),
+                // A rush of new viewers, as a lottery's: buying words make it a sale's.
+                per_second("first_time_users", n, |i| if inside(i) { 6.0 } else { 0.2 }),
                 per_second("screen_keywords", n, |i| if i == 110 { 3.0 } else { 0.0 }),
                 per_second(
                     "orders",
@@ -460,6 +532,97 @@ mod tests {
         let (kind, tags, why) = classify(&h, &set, &curve());
         assert_eq!(kind, HighlightType::Product, "{why:?}");
         assert!(tags.contains(&"sku:A".to_string()), "{tags:?}");
+    }
+
+    #[test]
+    fn a_lottery_with_a_moving_host_and_trickling_orders_is_an_interaction() {
+        let n = 300;
+        // 20 comments/s, 8 of them from first-time commenters, in words mostly outside the
+        // lexicon (抽我/选我/求中...: 1 in 10 matches `lottery`); the host waves at the prize
+        // wheel (host motion leads the score) and three orders of three SKUs come in.
+        let orders = |i: usize| [112, 121, 133].contains(&i);
+        let set = SignalSet {
+            tracks: vec![
+                per_second("comments", n, |i| if inside(i) { 20.0 } else { 0.5 }),
+                per_second("first_time_users", n, |i| if inside(i) { 8.0 } else { 0.2 }),
+                per_second("kw_lottery", n, |i| if inside(i) { 2.0 } else { 0.0 }),
+                per_second("kw_purchase", n, |_| 0.0),
+                per_second("kw_question", n, |i| if i % 40 == 0 { 1.0 } else { 0.0 }),
+                per_second("orders", n, |i| if orders(i) { 1.0 } else { 0.0 }),
+                per_second("sku:A", n, |i| if i == 112 { 1.0 } else { 0.0 }),
+                per_second("sku:B", n, |i| if i == 121 { 1.0 } else { 0.0 }),
+                per_second("sku:C", n, |i| if i == 133 { 1.0 } else { 0.0 }),
+            ],
+            ..Default::default()
+        };
+        let h = highlight(&[
+            ("host_motion", 0.2),
+            ("motion", 0.1),
+            ("comments", 0.15),
+            ("orders", 0.05),
+        ]);
+        let (kind, tags, why) = classify(&h, &set, &curve());
+        assert_eq!(kind, HighlightType::Interaction, "{why:?}");
+        assert!(
+            why.iter()
+                .any(|w| w.starts_with("first-time commenters at")),
+            "{why:?}"
+        );
+        assert!(!tags.iter().any(|t| t.starts_with("sku:")), "{tags:?}");
+
+        // A laugh the same way: the room's own words (草/蚌埠住了), laughter in the sound,
+        // the host doubled over.
+        let mut set = set;
+        set.tracks.retain(|t| t.name != "kw_lottery");
+        set.tracks.push(per_second("audio_laughter", n, |i| {
+            if inside(i) {
+                0.3
+            } else {
+                0.0
+            }
+        }));
+        let (kind, _, why) = classify(&h, &set, &curve());
+        assert_eq!(kind, HighlightType::Interaction, "{why:?}");
+    }
+
+    #[test]
+    fn a_product_needs_product_evidence_questions_and_its_sku_selling() {
+        let n = 300;
+        // A demonstration: the host's hands move, a few regulars ask (1 in 4 comments a
+        // question), 6 orders of SKU A and one of B; no rush of new viewers.
+        let set = SignalSet {
+            tracks: vec![
+                per_second("comments", n, |i| if inside(i) { 4.0 } else { 0.5 }),
+                per_second("first_time_users", n, |i| if inside(i) { 0.3 } else { 0.2 }),
+                per_second("kw_question", n, |i| if inside(i) { 1.0 } else { 0.0 }),
+                per_second("kw_purchase", n, |i| if i == 115 { 1.0 } else { 0.0 }),
+                per_second("orders", n, |i| {
+                    if (110..140).step_by(5).any(|x| x == i) || i == 137 {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                }),
+                per_second("sku:A", n, |i| {
+                    if (110..140).step_by(5).any(|x| x == i) {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                }),
+                per_second("sku:B", n, |i| if i == 137 { 1.0 } else { 0.0 }),
+            ],
+            ..Default::default()
+        };
+        let h = highlight(&[("host_motion", 0.1), ("comments", 0.1), ("orders", 0.1)]);
+        let (kind, tags, why) = classify(&h, &set, &curve());
+        assert_eq!(kind, HighlightType::Product, "{why:?}");
+        assert!(tags.contains(&"sku:A".to_string()), "{tags:?}");
+        assert!(why.contains(&"A selling".to_string()), "{why:?}");
+        // Without the hands moving, the questions and the SKU selling still say product.
+        let h = highlight(&[("comments", 0.1), ("orders", 0.1)]);
+        let (kind, _, why) = classify(&h, &set, &curve());
+        assert_eq!(kind, HighlightType::Product, "{why:?}");
     }
 
     #[test]

@@ -245,7 +245,9 @@ pub struct AnalysisFlags {
     /// Fusion and selection profile (TOML; `livecut profile` prints the default).
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
-    /// Number of highlights to find [default: 5, or the profile's].
+    /// Most highlights to return [default: as many as stand out from the session's own
+    /// scores (the profile's `[selection]` significance rule and `max_per_hour`), or the
+    /// profile's `top`].
     #[arg(long)]
     pub highlights: Option<usize>,
     /// Shortest highlight, seconds [default: 20, or the profile's].

@@ -5,8 +5,10 @@
 //! - a pick **matches** a true moment when it contains the moment's peak or covers at least
 //!   half of the moment; picks are matched one to one, best rank first, each to the
 //!   unmatched moment it overlaps most (temporal IoU);
+//! - **K** is the number of true moments of each session (the baseline returns K picks;
+//!   livecut returns as many as stand out), unless `--highlights N` caps both at N;
 //! - **recall@K** = matched moments / true moments, **precision@K** = matched picks / picks
-//!   returned (at most K; livecut may return fewer when nothing else stands out);
+//!   returned;
 //! - a **decoy hit** is a pick that matches no moment and whose peak lies in a decoy span
 //!   (bot flood, "be right back" card, glitch) widened by [`DECOY_MARGIN_S`];
 //! - **mean IoU** over matched pairs; **type accuracy** over matched pairs with a labelled
@@ -377,6 +379,7 @@ pub struct SessionResult {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EvalReport {
     pub label: String,
+    /// `--highlights N`; 0: K is each session's number of true moments.
     pub k: usize,
     pub generator: String,
     pub sessions: Vec<SessionResult>,
@@ -404,7 +407,11 @@ impl EvalReport {
 
     /// The tables printed by `livecut eval`.
     pub fn table(&self) -> String {
-        let k = self.k;
+        let k = if self.k == 0 {
+            "true moments per session".to_string()
+        } else {
+            self.k.to_string()
+        };
         let mut out = String::new();
         if !self.label.is_empty() {
             out.push_str(&format!("## {}\n\n", self.label));
@@ -536,6 +543,7 @@ pub fn run(
                     .collect();
                 result.livecut = score(&result.livecut_picks, &truth, speech);
                 let duration = analysis.highlights.analysed_until_s;
+                let k = if k == 0 { truth.moments.len() } else { k };
                 result.baseline_picks = baseline(&all, duration, k);
                 result.baseline = score(&result.baseline_picks, &truth, speech);
             }

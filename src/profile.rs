@@ -78,6 +78,7 @@ mod tests {
         std::fs::write(&p, "[selection]\ntop = 3\nmin_len_s = 15.0\n").unwrap();
         let prof = Profile::load(&p).unwrap();
         assert_eq!(prof.selection.top, 3);
+        assert_eq!(prof.selection.significance_mads, 4.0);
         assert_eq!(
             prof.selection.max_len_s,
             SelectSettings::default().max_len_s

@@ -1,5 +1,22 @@
 //! Highlight selection: peaks of the fused curve, non-maximum suppression, a span around
 //! each peak that starts in the build-up and ends after the payoff, ranked by score.
+//!
+//! **How many.** As many as stand out from the session's own scores: a peak of the
+//! smoothed curve is a highlight when
+//! 1. it reaches `min_score` (an absolute floor: a session with nothing going on yields
+//!    nothing),
+//! 2. it reaches median + `significance_mads` × MAD of the smoothed curve over the examined
+//!    seconds (the session's typical level and spread: a busy session needs more to stand
+//!    out than a quiet one), both recomputed without the seconds above that bar until it
+//!    settles (at most 5 rounds: a short session full of moments must not raise its own
+//!    bar over them) — when there are at least `significance_min_s` examined seconds (a
+//!    short clip where one moment fills half the time has no typical level), and
+//! 3. its prominence — its height over the higher of the two lowest points between it and
+//!    the nearest higher point on each side (within `prominence_window_s`) — reaches
+//!    `min_prominence` (a shoulder or a ripple on a plateau is not a moment of its own);
+//!
+//! best first, at most `max_per_hour` in any hour of the recording (a long session's
+//! highlights stay spread over it) and at most `top` in all (`--highlights N`; 0: no cap).
 
 use serde::{Deserialize, Serialize};
 
@@ -13,12 +30,26 @@ use crate::time::Span;
 pub struct SelectSettings {
     pub min_len_s: f64,
     pub max_len_s: f64,
-    /// Most highlights to return.
+    /// Most highlights to return (`--highlights N`); 0: every peak that passes the
+    /// significance rule below, up to `max_per_hour`.
     pub top: usize,
     /// Peaks closer than this to an accepted peak are the same moment.
     pub min_separation_s: f64,
     /// Smoothed curve values below this are never a highlight (0–1 scale).
     pub min_score: f64,
+    /// A highlight's peak reaches the median of the smoothed curve (examined seconds) plus
+    /// this many median absolute deviations of it.
+    pub significance_mads: f64,
+    /// Examined seconds the median/MAD rule needs; below that only `min_score` and
+    /// `min_prominence` apply.
+    pub significance_min_s: f64,
+    /// A highlight's peak rises at least this much (0–1 scale) over the lowest point
+    /// between it and a higher peak on either side (topographic prominence).
+    pub min_prominence: f64,
+    /// How far each side of a peak its prominence is measured (seconds).
+    pub prominence_window_s: f64,
+    /// Most highlights in any hour (3600 s) of the recording (0: no cap).
+    pub max_per_hour: usize,
     /// Window of the moving average that defines "sustained" excitement (seconds).
     pub smooth_s: f64,
     /// How far a boundary may move to reach a pause or a cut (seconds).
@@ -30,11 +61,31 @@ impl Default for SelectSettings {
         Self {
             min_len_s: 20.0,
             max_len_s: 60.0,
-            top: 5,
+            top: 0,
             min_separation_s: 30.0,
             min_score: 0.1,
+            significance_mads: 4.0,
+            significance_min_s: 120.0,
+            min_prominence: 0.05,
+            prominence_window_s: 600.0,
+            max_per_hour: 30,
             smooth_s: 9.0,
             snap_s: 3.0,
+        }
+    }
+}
+
+impl SelectSettings {
+    /// The same settings without the significance rule and the caps (`top` candidates at
+    /// most, any score): the wider list the cascade and the speech stage look at.
+    pub fn candidates(&self, top: usize) -> Self {
+        Self {
+            top,
+            min_score: 0.0,
+            significance_mads: 0.0,
+            min_prominence: 0.0,
+            max_per_hour: 0,
+            ..self.clone()
         }
     }
 }
@@ -95,7 +146,8 @@ impl Highlight {
     }
 }
 
-/// Pick up to `settings.top` non-overlapping highlights from `curve`, best first.
+/// Pick the non-overlapping highlights of `curve` that pass the significance rule (see the
+/// module's documentation), best first, within the caps of `settings`.
 pub fn select(
     curve: &Curve,
     duration_s: f64,
@@ -120,6 +172,15 @@ pub fn select(
     }
     sorted.sort_by(f64::total_cmp);
     let baseline = sorted[sorted.len() / 2];
+    let typical = sorted.len() as f64 * curve.step_s >= settings.significance_min_s;
+    let floor = if typical {
+        settings
+            .min_score
+            .max(background_bar(&sorted, settings.significance_mads))
+    } else {
+        settings.min_score
+    };
+    let reach = settings.prominence_window_s.max(0.0).round() as usize;
 
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| smooth[b].total_cmp(&smooth[a]).then(a.cmp(&b)));
@@ -131,11 +192,18 @@ pub fn select(
     // their shoulders are the same moment and are not tried either.
     let mut rejected: Vec<f64> = Vec::new();
     for &p in &order {
-        if chosen.len() >= settings.top || smooth[p] < settings.min_score {
+        if (settings.top > 0 && chosen.len() >= settings.top) || smooth[p] < floor {
             break;
         }
         let peak_s = p as f64 + 0.5;
         if unexamined(peak_s) {
+            continue;
+        }
+        if settings.min_prominence > 0.0 && prominence(&smooth, p, reach) < settings.min_prominence
+        {
+            continue;
+        }
+        if settings.max_per_hour > 0 && !hour_has_room(&chosen, peak_s, settings.max_per_hour) {
             continue;
         }
         let near = |q: f64| (q - peak_s).abs() < settings.min_separation_s;
@@ -209,6 +277,75 @@ pub fn select(
         h.rank = i + 1;
     }
     chosen
+}
+
+/// median + `k` × MAD of `sorted` (ascending, not empty), recomputed on the values at or
+/// under it until no more fall away (at most 5 rounds): the background's bar, which the
+/// moments themselves do not raise.
+fn background_bar(sorted: &[f64], k: f64) -> f64 {
+    let mut kept = sorted;
+    let mut bar = f64::INFINITY;
+    for _ in 0..5 {
+        let median = kept[kept.len() / 2];
+        let mut dev: Vec<f64> = kept.iter().map(|v| (v - median).abs()).collect();
+        dev.sort_by(f64::total_cmp);
+        bar = median + k * dev[dev.len() / 2];
+        let n = kept.partition_point(|v| *v <= bar);
+        if n == kept.len() || n == 0 {
+            break;
+        }
+        kept = &kept[..n];
+    }
+    bar
+}
+
+/// Whether a highlight at `peak_s` keeps every hour of the recording at `most` highlights
+/// or fewer: no 3600-s window that holds it holds `most` of `chosen` already.
+fn hour_has_room(chosen: &[Highlight], peak_s: f64, most: usize) -> bool {
+    const HOUR: f64 = 3600.0;
+    let mut near: Vec<f64> = chosen
+        .iter()
+        .map(|h| h.peak_s)
+        .filter(|q| (q - peak_s).abs() < HOUR)
+        .collect();
+    if near.len() < most {
+        return true;
+    }
+    near.push(peak_s);
+    near.sort_by(f64::total_cmp);
+    // Windows starting at each peak up to the new one are the ones that can hold it.
+    near.iter()
+        .filter(|&&a| a <= peak_s)
+        .all(|&a| near.iter().filter(|&&q| q >= a && q < a + HOUR).count() <= most)
+}
+
+/// Height of `v[p]` over the higher of the lowest points between it and the nearest
+/// strictly higher value on each side, looking at most `reach` bins each way (the
+/// recording's ends and the reach count as the end of the search; a side with no bins,
+/// at the recording's edge, does not count).
+fn prominence(v: &[f64], p: usize, reach: usize) -> f64 {
+    let top = v[p];
+    // None: no bins on that side; else the lowest point before a higher one (the peak's
+    // own height when its neighbour is already higher: no prominence at all).
+    let lowest = |side: &[f64], backwards: bool| {
+        (!side.is_empty()).then(|| {
+            let mut it: Box<dyn Iterator<Item = &f64>> = if backwards {
+                Box::new(side.iter().rev())
+            } else {
+                Box::new(side.iter())
+            };
+            it.by_ref()
+                .take_while(|x| **x <= top)
+                .fold(top, |m, &x| m.min(x))
+        })
+    };
+    let left = lowest(&v[p.saturating_sub(reach)..p], true);
+    let right = lowest(&v[p + 1..(p + 1 + reach).min(v.len())], false);
+    match (left, right) {
+        (Some(a), Some(b)) => top - a.max(b),
+        (Some(a), None) | (None, Some(a)) => top - a,
+        (None, None) => top,
+    }
 }
 
 /// `span` cut to the free stretch around `peak_s` between `walls` (and the recording),
@@ -477,6 +614,209 @@ mod tests {
             "{c:?}"
         );
         assert!(!bounds.inside_sentence(c.start_s) && !bounds.inside_sentence(c.end_s));
+    }
+
+    /// Deterministic noise in 0..1 (a small LCG), for calm curves.
+    fn noise(n: usize, seed: u64) -> Vec<f64> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (x >> 11) as f64 / (1u64 << 53) as f64
+            })
+            .collect()
+    }
+
+    /// A curve of noise around 0.03 (± 0.025) with Gaussian bumps (σ 6 s) on it.
+    fn noisy_curve(n: usize, bumps: &[(usize, f64)], seed: u64) -> Curve {
+        let mut c = curve_with_bumps(n, bumps);
+        for (s, r) in c.score.iter_mut().zip(noise(n, seed)) {
+            *s += 0.05 * r - 0.015;
+        }
+        c.contributions = vec![("motion".into(), c.score.clone())];
+        c
+    }
+
+    #[test]
+    fn a_calm_session_gives_at_most_two() {
+        // 5 minutes of noise with two ripples barely above it: nothing stands out.
+        for seed in 1..=5 {
+            let curve = noisy_curve(300, &[(80, 0.04), (210, 0.06)], seed);
+            let hs = select(
+                &curve,
+                300.0,
+                &SelectSettings::default(),
+                &Boundaries::default(),
+            );
+            assert!(hs.len() <= 2, "seed {seed}: {hs:?}");
+        }
+        // An hour of it.
+        let curve = noisy_curve(3600, &[(900, 0.05), (2500, 0.04)], 7);
+        let hs = select(
+            &curve,
+            3600.0,
+            &SelectSettings::default(),
+            &Boundaries::default(),
+        );
+        assert!(hs.len() <= 2, "{hs:?}");
+    }
+
+    /// 8 clear moments in 15 minutes, of varied height.
+    const EIGHT: [(usize, f64); 8] = [
+        (60, 0.45),
+        (160, 0.3),
+        (270, 0.8),
+        (370, 0.25),
+        (480, 0.6),
+        (590, 0.35),
+        (700, 0.5),
+        (820, 0.28),
+    ];
+
+    #[test]
+    fn eight_clear_moments_in_fifteen_minutes_give_eight() {
+        let curve = noisy_curve(900, &EIGHT, 3);
+        let hs = select(
+            &curve,
+            900.0,
+            &SelectSettings::default(),
+            &Boundaries::default(),
+        );
+        assert_eq!(hs.len(), 8, "{hs:?}");
+        for (at, _) in EIGHT {
+            assert!(
+                hs.iter().any(|h| (h.peak_s - at as f64).abs() < 3.0),
+                "{at}: {hs:?}"
+            );
+        }
+        assert!(hs.windows(2).all(|w| w[0].score >= w[1].score));
+        assert!((hs[0].peak_s - 270.5).abs() < 3.0, "{:?}", hs[0]);
+        assert_eq!(
+            hs.iter().map(|h| h.rank).collect::<Vec<_>>(),
+            (1..=8).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn highlights_n_caps_the_count_keeping_the_best() {
+        let curve = noisy_curve(900, &EIGHT, 3);
+        let settings = SelectSettings {
+            top: 3,
+            ..SelectSettings::default()
+        };
+        let hs = select(&curve, 900.0, &settings, &Boundaries::default());
+        assert_eq!(hs.len(), 3, "{hs:?}");
+        for (h, at) in hs.iter().zip([270.0, 480.0, 700.0]) {
+            assert!((h.peak_s - at).abs() < 3.0, "{hs:?}");
+        }
+    }
+
+    #[test]
+    fn a_long_session_gives_dozens_within_the_hourly_cap() {
+        // 4 hours with a clear moment every 4 minutes (60 of them).
+        let bumps: Vec<(usize, f64)> = (0..60)
+            .map(|i| (120 + 240 * i, 0.3 + 0.5 * ((i * 37 % 60) as f64 / 60.0)))
+            .collect();
+        let curve = noisy_curve(4 * 3600, &bumps, 11);
+        let all = select(
+            &curve,
+            4.0 * 3600.0,
+            &SelectSettings::default(),
+            &Boundaries::default(),
+        );
+        assert_eq!(all.len(), 60, "dozens, every one of them");
+        // At most 6 in any hour.
+        let settings = SelectSettings {
+            max_per_hour: 6,
+            ..SelectSettings::default()
+        };
+        let hs = select(&curve, 4.0 * 3600.0, &settings, &Boundaries::default());
+        let mut peaks: Vec<f64> = hs.iter().map(|h| h.peak_s).collect();
+        peaks.sort_by(f64::total_cmp);
+        for &a in &peaks {
+            let in_hour = peaks.iter().filter(|&&q| q >= a && q < a + 3600.0).count();
+            assert!(in_hour <= 6, "{in_hour} in the hour from {a}: {peaks:?}");
+        }
+        // The cap thins, it does not starve: 4 hours hold at least 3 full hours' worth.
+        assert!(hs.len() >= 18, "{}", hs.len());
+        assert!(hs.windows(2).all(|w| w[0].score >= w[1].score));
+    }
+
+    #[test]
+    fn a_short_clip_filled_by_its_moment_still_gives_it() {
+        // 16 s, a burst over 6–9 s: half the clip is the moment, so the median/MAD rule has
+        // no typical level to go by and only min_score and prominence apply.
+        let mut score = vec![0.0; 17];
+        for (i, v) in [0.06, 0.49, 0.62, 0.65, 0.62, 0.56, 0.14]
+            .iter()
+            .enumerate()
+        {
+            score[4 + i] = *v;
+        }
+        let curve = Curve {
+            step_s: 1.0,
+            contributions: vec![("loudness".into(), score.clone())],
+            score,
+            lags: Vec::new(),
+        };
+        let settings = SelectSettings {
+            min_len_s: 4.0,
+            max_len_s: 8.0,
+            ..SelectSettings::default()
+        };
+        let hs = select(&curve, 17.0, &settings, &Boundaries::default());
+        assert_eq!(hs.len(), 1, "{hs:?}");
+        assert!((5.0..10.0).contains(&hs[0].peak_s), "{hs:?}");
+    }
+
+    #[test]
+    fn the_moments_do_not_raise_their_own_bar() {
+        // 4 minutes, 4 moments (σ 10 s) in the first 3: most seconds there are part of
+        // one. The weakest (0.2) is under the bar of all seconds but stands out from the
+        // background.
+        let mut curve = noisy_curve(240, &[], 5);
+        for (at, height) in [(30, 0.2), (75, 0.6), (120, 0.5), (165, 0.55)] {
+            for (i, s) in curve.score.iter_mut().enumerate() {
+                let d = (i as f64 - f64::from(at)) / 10.0;
+                *s += height * (-d * d).exp();
+            }
+        }
+        curve.contributions = vec![("motion".into(), curve.score.clone())];
+        let smooth = moving_average(&curve.score, 9);
+        let mut sorted = smooth.clone();
+        sorted.sort_by(f64::total_cmp);
+        let median = sorted[sorted.len() / 2];
+        let mut dev: Vec<f64> = sorted.iter().map(|v| (v - median).abs()).collect();
+        dev.sort_by(f64::total_cmp);
+        assert!(
+            median + 4.0 * dev[dev.len() / 2] > smooth[30],
+            "not a test of the bar"
+        );
+        let hs = select(
+            &curve,
+            240.0,
+            &SelectSettings::default(),
+            &Boundaries::default(),
+        );
+        assert_eq!(hs.len(), 4, "{hs:?}");
+        // The background's bar: 0..1 in steps of 0.01 with ten outliers at 5.
+        let mut v: Vec<f64> = (0..100).map(|i| f64::from(i) / 100.0).collect();
+        v.extend([5.0; 10]);
+        let bar = background_bar(&v, 4.0);
+        assert!((1.0..2.5).contains(&bar), "{bar}");
+    }
+
+    #[test]
+    fn prominence_ignores_shoulders_and_counts_edges() {
+        let v = [0.0, 0.5, 0.4, 0.45, 0.1, 0.9, 0.2];
+        assert!((prominence(&v, 5, 100) - 0.7).abs() < 1e-9);
+        assert!((prominence(&v, 1, 100) - 0.4).abs() < 1e-9);
+        assert!((prominence(&v, 3, 100) - 0.05).abs() < 1e-9);
+        assert_eq!(prominence(&v, 2, 100), 0.0, "a slope is no peak");
+        let edge = [0.9, 0.3, 0.2];
+        assert!((prominence(&edge, 0, 100) - 0.7).abs() < 1e-9);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Fusion and selection on labelled sessions (fixtures/make_session.py): decoys alone never
-//! yield a highlight, a quiet product demonstration with a small order bump does, and
-//! `livecut eval` scores a random session.
+//! yield a highlight, a quiet product demonstration with a small order bump does, a calm
+//! session yields at most two, a lottery stays an interaction when the host moves and
+//! orders trickle in, and `livecut eval` scores a random session.
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
 
@@ -95,6 +96,27 @@ fn a_quiet_demo_with_an_order_bump_is_a_product_highlight() {
 }
 
 #[test]
+fn a_calm_session_yields_at_most_two_highlights() {
+    // No true moment: the host talks, chatter and the usual orders, and whatever decoys
+    // the calm style draws for this seed.
+    let s = session_with(16, 240, "", &["--style", "calm"]);
+    assert!(s.truth["moments"].as_array().unwrap().is_empty());
+    let h = analyze(&s, "sel_calm");
+    assert!(highlights(&h).len() <= 2, "{:#}", h["highlights"]);
+}
+
+#[test]
+fn a_lottery_with_a_waving_host_and_trickling_orders_is_an_interaction() {
+    // The widened lottery: 抽我/选我/求中... from mostly new viewers, the host waving far
+    // beyond the idle sway, a few orders of random SKUs coming in.
+    let s = session_with(15, 120, "lottery@40", &["--style", "varied"]);
+    let h = analyze(&s, "sel_varied_lottery");
+    let hs = highlights(&h);
+    assert_eq!(hs.len(), 1, "{:#}", h["highlights"]);
+    assert_eq!(hs[0]["type"], "interaction", "{:#}", hs[0]);
+}
+
+#[test]
 fn eval_scores_a_random_session_against_the_baseline() {
     let s = session(21, 240, "");
     let out = scratch("sel_eval");
@@ -116,9 +138,13 @@ fn eval_scores_a_random_session_against_the_baseline() {
     assert_eq!(n(&l["decoy_hits"]), 0, "{l:#}");
     assert_eq!(n(&l["boundaries_in_speech"]), 0, "{l:#}");
     assert_eq!(n(&l["type_correct"]), n(&l["typed"]), "{l:#}");
-    // The baseline ran on the same tracks and returned its fixed K windows.
+    // As many picks as stand out: here, the true moments and nothing else.
+    assert_eq!(n(&l["picks"]), moments, "{l:#}");
+    // The baseline ran on the same tracks and returned its fixed K windows, K = the
+    // session's true moments.
     let b = &r["baseline"];
-    assert_eq!(n(&b["picks"]), 5);
+    assert_eq!(n(&b["picks"]), moments);
+    assert_eq!(n(&r["k"]), 0, "K per session");
     for p in r["sessions"][0]["baseline_picks"].as_array().unwrap() {
         let len = p["end_s"].as_f64().unwrap() - p["start_s"].as_f64().unwrap();
         assert!((len - 30.0).abs() < 1e-9);

@@ -4,7 +4,7 @@
 use super::{AnalyzeOptions, PipelineError};
 use crate::fuse::fuse;
 use crate::media::MediaInfo;
-use crate::select::{select, SelectSettings};
+use crate::select::select;
 use crate::signals::{self, SignalSet};
 use crate::speech::TranscribeMode;
 
@@ -42,11 +42,15 @@ impl Scoring<'_> {
             bounds.sentences = s;
         }
         let highlights = select(&curve, self.duration_s, &self.opts.select, &bounds);
-        let wide = SelectSettings {
-            top: self.opts.cascade.candidates(self.opts.select.top),
-            min_score: 0.0,
-            ..self.opts.select.clone()
-        };
+        let planned = self
+            .opts
+            .cascade
+            .planned(self.duration_s, &self.opts.select)
+            .max(highlights.len());
+        let wide = self
+            .opts
+            .select
+            .candidates(self.opts.cascade.candidates(planned));
         let candidate_peaks = select(&curve, self.duration_s, &wide, &bounds)
             .iter()
             .map(|h| h.peak_s)
