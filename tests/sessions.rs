@@ -358,29 +358,13 @@ fn a_timestamp_reset_inside_one_flv_keeps_comments_and_orders_aligned() {
     let dir = scratch("sessions_reset");
     let mk = |name: &str, volume: &str| {
         let p = dir.join(name);
-        ffmpeg(&[
-            "-f",
-            "lavfi",
-            "-i",
+        lavfi_recording(
+            &p,
             "testsrc2=s=320x180:r=25",
-            "-f",
-            "lavfi",
-            "-i",
             &format!("anoisesrc=a=0.5:c=pink:r=48000,volume='{volume}':eval=frame"),
-            "-t",
-            "30",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "25",
-            "-c:a",
-            "aac",
-            "-f",
-            "flv",
-            p.to_str().unwrap(),
-        ]);
+            30,
+            &["-f", "flv"],
+        );
         std::fs::read(p).unwrap()
     };
     let a = mk("a.flv", "0.03");

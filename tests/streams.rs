@@ -104,30 +104,14 @@ const BURST: &str =
 /// the viewer sees it, stored sideways (320×180) with a −90° display matrix.
 fn phone_recording(dir: &Path) -> PathBuf {
     let rec = dir.join("phone.mp4");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
+    lavfi_recording(
+        &rec,
         "color=red:s=180x160:r=25,format=yuv420p[top];color=blue:s=180x160:r=25,\
          format=yuv420p[bottom];[top][bottom]vstack,transpose=cclock",
-        "-f",
-        "lavfi",
-        "-i",
         BURST,
-        "-t",
-        "30",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-g",
-        "25",
-        "-c:a",
-        "aac",
-        "-metadata",
-        "creation_time=2024-09-03T11:12:50Z",
-        rec.to_str().unwrap(),
-    ]);
+        30,
+        &["-metadata", "creation_time=2024-09-03T11:12:50Z"],
+    );
     set_rotation(&rec);
     assert_eq!(
         ffprobe_rotation(&rec),
@@ -210,25 +194,13 @@ fn anamorphic_pixels_are_displayed_square_in_renders() {
     // 160×180 stored with 2:1 pixels: shown 320×180 (16:9).
     let dir = scratch("streams_sar");
     let rec = dir.join("wide.mp4");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
+    lavfi_recording(
+        &rec,
         "color=white:s=160x180:r=25,drawbox=x=60:y=70:w=40:h=40:color=black:t=fill,setsar=2",
-        "-f",
-        "lavfi",
-        "-i",
         BURST,
-        "-t",
-        "30",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-c:a",
-        "aac",
-        rec.to_str().unwrap(),
-    ]);
+        30,
+        &[],
+    );
     let out = dir.join("out");
     let o = run(livecut()
         .arg("run")

@@ -275,6 +275,36 @@ pub fn session_with(seed: u32, duration_s: u32, events: &str, extra: &[&str]) ->
     }
 }
 
+/// A generated recording from lavfi `video` and `audio` sources, `secs` long: H.264
+/// (ultrafast, a key frame every 25 frames) and AAC. `extra` goes before the output
+/// path (`-metadata …`, `-f flv`).
+pub fn lavfi_recording(path: &Path, video: &str, audio: &str, secs: u32, extra: &[&str]) {
+    let secs = secs.to_string();
+    let mut args = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        video,
+        "-f",
+        "lavfi",
+        "-i",
+        audio,
+        "-t",
+        &secs,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        "25",
+        "-c:a",
+        "aac",
+    ];
+    args.extend_from_slice(extra);
+    args.push(path.to_str().expect("utf-8 path"));
+    ffmpeg(&args);
+}
+
 /// A short synthetic recording: moving test pattern, a tone, optional loud burst.
 /// `extra` goes before the output path (e.g. `-an`, `-movflags +faststart`).
 pub fn synth_recording(path: &Path, secs: u32, extra: &[&str]) {
