@@ -5,6 +5,8 @@ Usage: scripts/bench.py [MINUTES ...]   (default 30 120 240)
        BENCH_FULL=1   also time `--full` (the no-cascade mode) at every length (default:
                       only at lengths <= 30 min; it costs about 1.2x FFmpeg's decode)
        BENCH_GPU=1    also time `--device cuda` (needs the cuda build and a GPU)
+       BENCH_TOP=N    also time `--highlights N` at every length (the fixed-count mode earlier
+                      benchmarks measured: compare like with like)
        BENCH_KEEP=1   keep the analysis output folders (printed at the end)
        LIVECUT_BIN=F  time this binary instead of target/release/livecut
 
@@ -234,6 +236,7 @@ def main():
     bench_full = os.environ.get("BENCH_FULL") == "1"
     bench_gpu = os.environ.get("BENCH_GPU") == "1"
     keep = os.environ.get("BENCH_KEEP") == "1"
+    top = os.environ.get("BENCH_TOP", "").strip()
     help_text = subprocess.run([BIN, "analyze", "--help"], capture_output=True, text=True).stdout
     has_full = re.search(r"^\s*--full\b", help_text, re.M) is not None
     has_device = re.search(r"^\s*--device\b", help_text, re.M) is not None
@@ -262,6 +265,8 @@ def main():
                          dur=dur, ff=ff_wall, stages={}, cascade=None, ok=True))
 
         runs = [("livecut analyze", [])]
+        if top:
+            runs.append((f"livecut analyze --highlights {top}", ["--highlights", top]))
         if has_full and (bench_full or minutes <= FULL_UP_TO_MIN):
             runs.append(("livecut analyze --full", ["--full"]))
         if bench_gpu and has_device:

@@ -7,12 +7,13 @@
 //!    tenth of a full decode.
 //! 2. **Candidates**: the survey tracks plus comments and orders are fused with the same
 //!    profile (motion comes from the key frames; the model signals are absent and the
-//!    remaining weights renormalised) and selection picks `candidates_per_highlight ×
-//!    planned + extra_candidates` moments with no score threshold, where `planned` is
-//!    `--highlights N` when given, else `planned_per_hour` per hour of recording (at
-//!    least one hour's worth: selection returns as many highlights as stand out, and the
-//!    cascade must look at enough places for them). Each becomes a window
-//!    around its peak, wide enough for the longest clip plus a margin.
+//!    remaining weights renormalised). The candidates are the peaks that stand out on
+//!    that curve by the selection's own significance rule (`candidate_bar` = 1: its bars
+//!    as they are), plus `extra_candidates` of the next best, at most
+//!    `candidates_per_highlight × planned + extra_candidates` (`planned`: `--highlights N`
+//!    when given, else `planned_per_hour` per hour, at least an hour's worth; with
+//!    `--highlights N` always that many). Each becomes a window around its peak, wide
+//!    enough for the longest clip plus a margin.
 //! 3. **Detail** (windows only): the full analysis — every frame decoded, sampled at the
 //!    analysis rate, motion in the host's region, VAD, YAMNet, faces, OCR.
 //! 4. **Merge**: audio tracks come from the survey; picture flags are the survey's outside
@@ -21,8 +22,9 @@
 //!    normalises them against the examined seconds only). Final selection considers only
 //!    the examined windows.
 //!
-//! When the windows would cover most of the recording (short recordings), the cascade is
-//! skipped and everything is analysed in full: one pass is then cheaper than two.
+//! Recordings under `min_duration_s` (6 minutes) are analysed in one full pass; when the
+//! windows would cover more than `max_coverage` of a longer one, the whole recording is
+//! examined in detail as one window (no seeks; the survey's audio tracks are kept).
 
 use std::sync::Mutex;
 
@@ -50,10 +52,20 @@ pub struct CascadeSettings {
     pub planned_per_hour: f64,
     /// Candidate moments on top of that.
     pub extra_candidates: usize,
+    /// A survey peak is a candidate when it passes the selection's significance rule with
+    /// its bars (`min_score`, `significance_mads`, `min_prominence`) scaled by this;
+    /// the cascade examines those and `extra_candidates` more (at most
+    /// `candidates_per_highlight × planned + extra_candidates`). 0: always the most.
+    pub candidate_bar: f64,
     /// Seconds examined beyond the longest clip around each candidate peak, on each side.
     pub margin_s: f64,
-    /// Above this fraction of the recording in windows, analyse everything instead.
+    /// Above this fraction of the recording in windows, the whole recording is examined
+    /// in detail (one window).
     pub max_coverage: f64,
+    /// Recordings shorter than this (seconds) are analysed in one full pass: under 6
+    /// minutes the three windows of a session with one moment (80 s each by default)
+    /// already cover more than `max_coverage`.
+    pub min_duration_s: f64,
     /// Survey segments decoded in parallel (0: one per core).
     pub survey_jobs: usize,
 }
@@ -65,8 +77,10 @@ impl Default for CascadeSettings {
             candidates_per_highlight: 2.0,
             planned_per_hour: 8.0,
             extra_candidates: 2,
+            candidate_bar: 1.0,
             margin_s: 10.0,
             max_coverage: 0.6,
+            min_duration_s: 360.0,
             survey_jobs: 0,
         }
     }
@@ -93,13 +107,37 @@ impl CascadeSettings {
         select.max_len_s * 0.5 + self.margin_s
     }
 
-    /// Whether the windows of `top` highlights would leave enough of a `duration_s`
-    /// recording unexamined to be worth two passes.
-    pub fn worth_it(&self, duration_s: f64, select: &SelectSettings) -> bool {
-        let most = self.candidates(self.planned(duration_s, select)) as f64
-            * 2.0
-            * self.half_window(select);
-        self.enabled && most <= self.max_coverage * duration_s
+    /// Whether a `duration_s` recording is surveyed first (else analysed in one full pass).
+    pub fn worth_it(&self, duration_s: f64) -> bool {
+        self.enabled && duration_s >= self.min_duration_s
+    }
+
+    /// How many candidate moments to take from `curve`: the peaks that pass the selection's
+    /// significance rule at `candidate_bar` of its bars, plus `extra_candidates`, at most
+    /// the planned number's worth (all of those with `--highlights N`). A calm or short
+    /// session has few; a busy one as many as it shows.
+    pub fn candidate_count(
+        &self,
+        curve: &crate::fuse::Curve,
+        duration_s: f64,
+        selection: &SelectSettings,
+        bounds: &Boundaries,
+    ) -> usize {
+        let most = self.candidates(self.planned(duration_s, selection));
+        if selection.top > 0 || self.candidate_bar <= 0.0 {
+            return most;
+        }
+        let bar = self.candidate_bar;
+        let relaxed = SelectSettings {
+            top: most,
+            min_score: selection.min_score * bar,
+            significance_mads: selection.significance_mads * bar,
+            min_prominence: selection.min_prominence * bar,
+            max_per_hour: 0,
+            ..selection.clone()
+        };
+        let standing = select(curve, duration_s, &relaxed, bounds).len();
+        (standing + self.extra_candidates).min(most)
     }
 }
 
@@ -255,10 +293,10 @@ pub fn candidate_windows(
             .collect(),
         ..Boundaries::default()
     };
-    let wide = selection.candidates(settings.candidates(settings.planned(duration_s, selection)));
-    let picks = select(&curve, duration_s, &wide, &bounds);
+    let count = settings.candidate_count(&curve, duration_s, selection, &bounds);
+    let picks = select(&curve, duration_s, &selection.candidates(count), &bounds);
     let half = settings.half_window(selection);
-    let mut windows: Vec<Span> = picks
+    let windows: Vec<Span> = picks
         .iter()
         .map(|h| {
             Span::new(
@@ -267,12 +305,19 @@ pub fn candidate_windows(
             )
         })
         .collect();
-    (picks.len(), merge_spans(&mut windows))
+    let mut windows = merge_spans(&windows);
+    // Windows over most of the recording: one pass over all of it costs less than many
+    // seeks.
+    if coverage(&windows, duration_s) > settings.max_coverage {
+        windows = vec![Span::new(0.0, duration_s)];
+    }
+    (picks.len(), windows)
 }
 
 /// Sort and merge spans that overlap or nearly touch (a gap under 5 s is not worth a
 /// second seek).
-fn merge_spans(spans: &mut [Span]) -> Vec<Span> {
+fn merge_spans(spans: &[Span]) -> Vec<Span> {
+    let mut spans = spans.to_vec();
     spans.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
     let mut out: Vec<Span> = Vec::new();
     for s in spans.iter() {
@@ -455,14 +500,14 @@ mod tests {
 
     #[test]
     fn spans_that_overlap_or_nearly_touch_merge() {
-        let mut s = vec![
+        let s = vec![
             Span::new(100.0, 200.0),
             Span::new(0.0, 50.0),
             Span::new(53.0, 60.0),
             Span::new(150.0, 250.0),
         ];
         assert_eq!(
-            merge_spans(&mut s),
+            merge_spans(&s),
             vec![Span::new(0.0, 60.0), Span::new(100.0, 250.0)]
         );
     }
@@ -544,28 +589,64 @@ mod tests {
     }
 
     #[test]
-    fn short_recordings_skip_the_cascade() {
+    fn recordings_under_five_minutes_skip_the_cascade() {
         let c = CascadeSettings::default();
         let s = SelectSettings::default();
         // As many as stand out: 8 planned per hour (at least an hour's worth), 18
-        // candidates × 80 s windows; 66 in 4 hours.
+        // candidates at most; 66 in 4 hours.
         assert_eq!(c.planned(20.0 * 60.0, &s), 8);
         assert_eq!(c.planned(4.0 * 3600.0, &s), 32);
-        assert!(!c.worth_it(20.0 * 60.0, &s));
-        assert!(!c.worth_it(40.0 * 60.0 - 1.0, &s));
-        assert!(c.worth_it(4.0 * 3600.0, &s));
-        // --highlights 5: 12 candidates.
-        let five = SelectSettings {
-            top: 5,
-            ..SelectSettings::default()
-        };
-        assert_eq!(c.planned(20.0 * 60.0, &five), 5);
-        assert!(!c.worth_it(20.0 * 60.0, &five));
-        assert!(c.worth_it(40.0 * 60.0, &five));
+        assert_eq!(c.candidates(c.planned(4.0 * 3600.0, &s)), 66);
+        assert!(!c.worth_it(359.0));
+        assert!(c.worth_it(10.0 * 60.0));
+        assert!(c.worth_it(4.0 * 3600.0));
         let off = CascadeSettings {
             enabled: false,
             ..c
         };
-        assert!(!off.worth_it(4.0 * 3600.0, &s));
+        assert!(!off.worth_it(4.0 * 3600.0));
+    }
+
+    /// A curve of `n` seconds at 0.05 with a bump of `height` (10 s wide) at each peak.
+    fn bumpy(n: usize, peaks: &[(usize, f64)]) -> crate::fuse::Curve {
+        let mut score = vec![0.05; n];
+        for &(p, h) in peaks {
+            for v in score.iter_mut().skip(p.saturating_sub(5)).take(10) {
+                *v = h;
+            }
+        }
+        crate::fuse::Curve {
+            step_s: 1.0,
+            score,
+            contributions: Vec::new(),
+            lags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn candidates_are_the_peaks_that_stand_out_plus_two() {
+        let c = CascadeSettings::default();
+        let s = SelectSettings::default();
+        let b = Boundaries::default();
+        // Two clear moments and a bump under `min_score` in 10 minutes: 2 + 2, not 18; at
+        // half the bars the weaker one counts too.
+        let curve = bumpy(600, &[(100, 0.6), (300, 0.5), (500, 0.09)]);
+        assert_eq!(c.candidate_count(&curve, 600.0, &s, &b), 4);
+        let half = CascadeSettings {
+            candidate_bar: 0.5,
+            ..c.clone()
+        };
+        assert_eq!(half.candidate_count(&curve, 600.0, &s, &b), 5);
+        // A flat session: the two extra only.
+        assert_eq!(c.candidate_count(&bumpy(600, &[]), 600.0, &s, &b), 2);
+        // Busy: capped at the planned number's worth (18 for up to an hour).
+        let many: Vec<(usize, f64)> = (0..30).map(|i| (60 + i * 110, 0.6)).collect();
+        assert_eq!(c.candidate_count(&bumpy(3400, &many), 3400.0, &s, &b), 18);
+        // --highlights N: always 2N + 2.
+        let five = SelectSettings {
+            top: 5,
+            ..SelectSettings::default()
+        };
+        assert_eq!(c.candidate_count(&curve, 600.0, &five, &b), 12);
     }
 }

@@ -8,6 +8,7 @@ use livecut::cli::{Cli, Command, UsageError};
 use livecut::pipeline::{self, Progress};
 
 fn main() -> ExitCode {
+    livecut::models::runtime::release_freed_memory_promptly();
     let cli = Cli::parse(); // usage errors exit with code 2
     init_logging(&cli);
     match run(&cli) {

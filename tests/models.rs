@@ -222,3 +222,48 @@ fn voice_pitch_on_real_speech() {
         assert!((75.0..=300.0).contains(&median), "{file}: {median}");
     }
 }
+
+/// The models load when a stage needs them, and the picture/sound models and Whisper are
+/// never held at once (the peak memory is the larger of the two, not their sum); what was
+/// let go loads again for the next recording.
+#[test]
+fn media_models_and_whisper_are_never_loaded_together() {
+    let opts = livecut::pipeline::ModelOptions {
+        device: Device::Cpu,
+        dir: Some(models()),
+        ..Default::default()
+    };
+    let (mut set, used) = livecut::pipeline::load_models(&opts).unwrap();
+    // Checked up front (spec and files), loaded later.
+    assert!(used.models.iter().any(|m| m.starts_with("whisper_base==")));
+    assert!(set.names().is_empty() && set.speech.is_none());
+    set.load_media().unwrap();
+    assert_eq!(set.names().len(), 4, "{:?}", set.names());
+    assert!(set.speech.is_none());
+    assert!(set.load_speech().unwrap().is_some());
+    assert!(set.names().is_empty(), "{:?}", set.names());
+    set.load_media().unwrap();
+    assert_eq!(set.names().len(), 4);
+    assert!(set.speech.is_none());
+}
+
+/// A speech model whose files are missing fails when the models are set up, before any
+/// decoding, naming the file.
+#[test]
+fn a_missing_whisper_file_fails_before_the_analysis() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(models()).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if p.is_file() && !name.starts_with("whisper_base_decoder") {
+            std::os::unix::fs::symlink(&p, dir.path().join(&name)).unwrap();
+        }
+    }
+    let opts = livecut::pipeline::ModelOptions {
+        device: Device::Cpu,
+        dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
+    let e = livecut::pipeline::load_models(&opts).unwrap_err().to_string();
+    assert!(e.contains("whisper_base_decoder.onnx"), "{e}");
+}

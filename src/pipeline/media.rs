@@ -44,8 +44,7 @@ pub(super) fn tracks(
     clock: &mut StageClock,
 ) -> Result<(MediaTracks, String)> {
     let decode = decode_options(opts);
-    let use_cascade =
-        opts.cascade.worth_it(info.duration_s, &opts.select) && !decode.keyframes_only;
+    let use_cascade = opts.cascade.worth_it(info.duration_s) && !decode.keyframes_only;
     let key = cache_key(
         info,
         &decode,
@@ -72,6 +71,7 @@ pub(super) fn tracks(
             None => {
                 progress(Progress::Stage("decode"));
                 let since = std::time::Instant::now();
+                model_set.load_media()?;
                 let total_s = info.duration_s;
                 let on_media = |done_s: f64| progress(Progress::Media { done_s, total_s });
                 let (tracks, decode) =
@@ -231,6 +231,7 @@ fn cascade_tracks(
         skip_nonref: true,
         ..decode.clone()
     };
+    model_set.load_media()?;
     let (detail, detail_stats) = cascade::detail(info, &dense, &windows, model_set, &on_media)?;
     clock.add("detail", since);
     let mut stats = survey_stats;

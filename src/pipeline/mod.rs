@@ -259,26 +259,28 @@ pub fn load_models(opts: &ModelOptions) -> Result<(ModelSet, ModelsUsed)> {
         let spec = dir.spec(name)?;
         used.models.push(format!("{}=={}", spec.name, spec.sha256));
     }
-    let speech: Option<Box<dyn crate::speech::Recognizer + Send>> = match opts.transcribe {
+    let speech_model = match opts.transcribe {
         TranscribeMode::Off => None,
         _ => {
-            // The speech stage runs alone after the media tracks: its sessions may use
-            // every core.
-            let mut whole = rt.clone();
-            whole.threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let w = models::whisper::Whisper::new(&whole, &dir, &opts.speech_model)?;
-            used.models.push(format!("{}=={}", w.name(), w.sha256()));
-            Some(Box::new(w))
+            // Checked now (spec, files), loaded when the speech stage starts.
+            models::whisper::Whisper::check(&dir, &opts.speech_model)?;
+            let spec = dir.spec(&opts.speech_model)?;
+            used.models.push(format!("{}=={}", spec.name, spec.sha256));
+            Some(opts.speech_model.clone())
         }
     };
+    // The speech stage runs alone after the media tracks: its sessions may use every core.
+    let mut speech_runtime = rt.clone();
+    speech_runtime.threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let set = ModelSet {
-        vad: Some(models::vad::Vad::new(&rt, &dir)?),
-        yamnet: Some(models::yamnet::Yamnet::new(&rt, &dir)?),
-        faces: Some(models::faces::FaceDetector::new(&rt, &dir)?),
-        ocr: Some(models::ocr::Ocr::new(&rt, &dir)?),
-        speech,
         face_max_side: opts.face_max_side,
-        seconds: Default::default(),
+        loader: Some(crate::signals::ModelLoader {
+            runtime: rt,
+            speech_runtime,
+            dir,
+            speech_model,
+        }),
+        ..ModelSet::default()
     };
     Ok((set, used))
 }
@@ -452,31 +454,32 @@ pub fn analyze_with_models(
 
     // 5. Speech: listen around the candidate moments and the chosen highlights, then
     //    score again with the spoken keywords and the sentences.
-    let transcript = match model_set.speech.as_deref_mut() {
-        Some(recognizer)
-            if opts.models.transcribe != TranscribeMode::Off && info.audio.is_some() =>
-        {
-            progress(Progress::Stage("speech"));
-            let t = clock.time("speech", || {
-                score::listen(
-                    recognizer,
-                    &info,
-                    &scoring,
-                    &mut all,
-                    &mut scored,
-                    opts.models.transcribe,
-                )
-            })?;
-            for (k, v) in &t.cost_seconds {
-                *model_set
-                    .seconds
-                    .entry(format!("speech_{k}"))
-                    .or_insert(0.0) += v;
-            }
-            Some(t)
-        }
-        _ => None,
+    let wants_speech = opts.models.transcribe != TranscribeMode::Off && info.audio.is_some();
+    let recognizer = if wants_speech {
+        progress(Progress::Stage("speech"));
+        clock.time("speech", || model_set.load_speech())?
+    } else {
+        None
     };
+    let transcript = match recognizer {
+        Some(recognizer) => Some(clock.time("speech", || {
+            score::listen(
+                recognizer,
+                &info,
+                &scoring,
+                &mut all,
+                &mut scored,
+                opts.models.transcribe,
+            )
+        })?),
+        None => None,
+    };
+    for (k, v) in transcript.iter().flat_map(|t| &t.cost_seconds) {
+        *model_set
+            .seconds
+            .entry(format!("speech_{k}"))
+            .or_insert(0.0) += v;
+    }
 
     let absent = crate::fuse::absent(&all, &opts.fuse, |track| {
         let from_sound = matches!(track, "loudness_momentary" | "audio_excitement")

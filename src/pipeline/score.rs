@@ -42,15 +42,14 @@ impl Scoring<'_> {
             bounds.sentences = s;
         }
         let highlights = select(&curve, self.duration_s, &self.opts.select, &bounds);
-        let planned = self
+        // Where the spoken words may change the picks: the moments that stand out and the
+        // next best (the cascade's candidate rule on the final curve).
+        let count = self
             .opts
             .cascade
-            .planned(self.duration_s, &self.opts.select)
-            .max(highlights.len());
-        let wide = self
-            .opts
-            .select
-            .candidates(self.opts.cascade.candidates(planned));
+            .candidate_count(&curve, self.duration_s, &self.opts.select, &bounds)
+            .max(highlights.len() + self.opts.cascade.extra_candidates);
+        let wide = self.opts.select.candidates(count);
         let candidate_peaks = select(&curve, self.duration_s, &wide, &bounds)
             .iter()
             .map(|h| h.peak_s)

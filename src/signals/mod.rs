@@ -13,7 +13,7 @@ mod voice;
 pub use derive::{derive, FlaggedSpan};
 
 pub use loudness::LoudnessMeter;
-pub use models::{ModelSet, ModelTracks, ScreenText};
+pub use models::{ModelLoader, ModelSet, ModelTracks, ScreenText};
 pub use motion::MotionMeter;
 pub use picture::PictureMeter;
 pub use voice::VoiceMeter;

@@ -11,7 +11,10 @@ use crate::models::vad::{self, Vad};
 use crate::models::yamnet::{self, Yamnet};
 use crate::models::ModelError;
 
-/// The loaded models; any of them may be absent (`--no-models`).
+/// The models; any of them may be absent (`--no-models`). With a [`ModelLoader`] they are
+/// loaded when a stage needs them: the media models ([`ModelSet::load_media`]) for the
+/// media tracks, the speech model ([`ModelSet::load_speech`]) for the speech stage, each
+/// letting the other go first, so the peak memory is the larger of the two, not the sum.
 #[derive(Debug, Default)]
 pub struct ModelSet {
     pub vad: Option<Vad>,
@@ -25,6 +28,62 @@ pub struct ModelSet {
     /// Seconds spent per model (pre/post-processing included) and per cheap track, for
     /// benchmarks; `decode_wait` is time the analysis thread waited for the decoder.
     pub seconds: std::collections::BTreeMap<String, f64>,
+    /// Loads the models on demand (`None`: the set holds all there is).
+    pub loader: Option<ModelLoader>,
+}
+
+/// Where and how to load the models of a [`ModelSet`] when a stage needs them.
+#[derive(Debug, Clone)]
+pub struct ModelLoader {
+    pub runtime: crate::models::Runtime,
+    /// The speech model's runtime: it runs alone, on every core.
+    pub speech_runtime: crate::models::Runtime,
+    pub dir: crate::models::ModelDir,
+    /// The speech model's spec name (`None`: no transcription).
+    pub speech_model: Option<String>,
+}
+
+impl ModelSet {
+    /// Load the media models (VAD, YAMNet, faces, OCR) that are not loaded yet, after
+    /// letting the speech model go. Without a loader, nothing changes.
+    pub fn load_media(&mut self) -> Result<(), ModelError> {
+        let Some(l) = &self.loader else {
+            return Ok(());
+        };
+        self.speech = None;
+        let (rt, dir) = (&l.runtime, &l.dir);
+        if self.vad.is_none() {
+            self.vad = Some(Vad::new(rt, dir)?);
+        }
+        if self.yamnet.is_none() {
+            self.yamnet = Some(Yamnet::new(rt, dir)?);
+        }
+        if self.faces.is_none() {
+            self.faces = Some(FaceDetector::new(rt, dir)?);
+        }
+        if self.ocr.is_none() {
+            self.ocr = Some(Ocr::new(rt, dir)?);
+        }
+        Ok(())
+    }
+
+    /// The speech recogniser, loaded (after letting the media models go) when the set has
+    /// a loader with a speech model; `None` when there is none.
+    pub fn load_speech(
+        &mut self,
+    ) -> Result<Option<&mut (dyn crate::speech::Recognizer + Send + 'static)>, ModelError> {
+        if let Some(l) = &self.loader {
+            if let (None, Some(name)) = (&self.speech, &l.speech_model) {
+                self.vad = None;
+                self.yamnet = None;
+                self.faces = None;
+                self.ocr = None;
+                let w = crate::models::whisper::Whisper::new(&l.speech_runtime, &l.dir, name)?;
+                self.speech = Some(Box::new(w));
+            }
+        }
+        Ok(self.speech.as_deref_mut())
+    }
 }
 
 impl ModelSet {

@@ -337,11 +337,22 @@ fn dim(outlets: &[ort::value::Outlet], name: &str, axis: usize) -> Option<usize>
 
 impl Whisper {
     /// Load the model `name` (spec `models/<name>.toml`), checking every file's sha256.
-    pub fn new(rt: &Runtime, dir: &ModelDir, name: &str) -> Result<Self, ModelError> {
-        let (spec, encoder_path) = dir.verified(name)?;
+    /// Whether `name`'s spec is a Whisper spec and every file it lists is present (the
+    /// checksums are verified when the model is loaded): a missing file fails before the
+    /// analysis, not after the media tracks.
+    pub fn check(dir: &ModelDir, name: &str) -> Result<(), ModelError> {
+        let spec = dir.spec(name)?;
+        let files = Self::files(dir, name)?;
+        for f in [&spec.file, &files.decoder, &files.tokenizer, &files.config] {
+            dir.companion(f, None)?;
+        }
+        Ok(())
+    }
+
+    fn files(dir: &ModelDir, name: &str) -> Result<Files, ModelError> {
         let spec_path = dir.0.join(format!("{name}.toml"));
         let text = std::fs::read_to_string(&spec_path).map_err(|e| spec_err(&spec_path, e))?;
-        let files: Files = toml::from_str(&text).map_err(|e| {
+        toml::from_str(&text).map_err(|e| {
             spec_err(
                 &spec_path,
                 format!(
@@ -349,7 +360,12 @@ impl Whisper {
                     e.message()
                 ),
             )
-        })?;
+        })
+    }
+
+    pub fn new(rt: &Runtime, dir: &ModelDir, name: &str) -> Result<Self, ModelError> {
+        let (spec, encoder_path) = dir.verified(name)?;
+        let files = Self::files(dir, name)?;
         let decoder_path = dir.companion(&files.decoder, Some(&files.decoder_sha256))?;
         let tokenizer_path = dir.companion(&files.tokenizer, Some(&files.tokenizer_sha256))?;
         let config_path = dir.companion(&files.config, Some(&files.config_sha256))?;
