@@ -7,6 +7,8 @@ Usage: scripts/bench.py [MINUTES ...]   (default 30 120 240)
        BENCH_GPU=1    also time `--device cuda` (needs the cuda build and a GPU)
        BENCH_TOP=N    also time `--highlights N` at every length (the fixed-count mode earlier
                       benchmarks measured: compare like with like)
+       BENCH_NO_SPEECH=1  also time `--transcribe off` (no Whisper: memory without the speech
+                      stage's 277 MiB of weights)
        BENCH_KEEP=1   keep the analysis output folders (printed at the end)
        LIVECUT_BIN=F  time this binary instead of target/release/livecut
 
@@ -237,6 +239,7 @@ def main():
     bench_gpu = os.environ.get("BENCH_GPU") == "1"
     keep = os.environ.get("BENCH_KEEP") == "1"
     top = os.environ.get("BENCH_TOP", "").strip()
+    no_speech = os.environ.get("BENCH_NO_SPEECH") == "1"
     help_text = subprocess.run([BIN, "analyze", "--help"], capture_output=True, text=True).stdout
     has_full = re.search(r"^\s*--full\b", help_text, re.M) is not None
     has_device = re.search(r"^\s*--device\b", help_text, re.M) is not None
@@ -267,6 +270,8 @@ def main():
         runs = [("livecut analyze", [])]
         if top:
             runs.append((f"livecut analyze --highlights {top}", ["--highlights", top]))
+        if no_speech:
+            runs.append(("livecut analyze --transcribe off", ["--transcribe", "off"]))
         if has_full and (bench_full or minutes <= FULL_UP_TO_MIN):
             runs.append(("livecut analyze --full", ["--full"]))
         if bench_gpu and has_device:
