@@ -264,6 +264,8 @@ fn a_missing_whisper_file_fails_before_the_analysis() {
         dir: Some(dir.path().to_path_buf()),
         ..Default::default()
     };
-    let e = livecut::pipeline::load_models(&opts).unwrap_err().to_string();
+    let e = livecut::pipeline::load_models(&opts)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("whisper_base_decoder.onnx"), "{e}");
 }

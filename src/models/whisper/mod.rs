@@ -343,8 +343,19 @@ impl Whisper {
     pub fn check(dir: &ModelDir, name: &str) -> Result<(), ModelError> {
         let spec = dir.spec(name)?;
         let files = Self::files(dir, name)?;
-        for f in [&spec.file, &files.decoder, &files.tokenizer, &files.config] {
-            dir.companion(f, None)?;
+        for (file, sha256) in [
+            (&spec.file, &spec.sha256),
+            (&files.decoder, &files.decoder_sha256),
+            (&files.tokenizer, &files.tokenizer_sha256),
+            (&files.config, &files.config_sha256),
+        ] {
+            let path = dir.0.join(file);
+            if !path.is_file() {
+                return Err(ModelError::Missing {
+                    path,
+                    expected: sha256.clone(),
+                });
+            }
         }
         Ok(())
     }
