@@ -377,6 +377,11 @@ pub struct RenderFlags {
     /// Burn each clip's suggested title into the picture (Noto CJK).
     #[arg(long)]
     pub titles: bool,
+    /// Subtitles from the transcript: `burn` (into the picture, and `.srt`/`.vtt` files
+    /// beside the clip), `srt` (the files only) or `off` [default: the preset's: burned
+    /// on vertical platforms, files on the others].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub subtitles: Option<crate::subtitles::SubtitleMode>,
     /// libx264 speed preset (ultrafast … veryslow).
     #[arg(long, default_value = "veryfast")]
     pub x264_preset: String,
@@ -417,6 +422,7 @@ impl RenderFlags {
                 }),
                 titles: self.titles,
                 x264_preset: self.x264_preset.clone(),
+                subtitles: self.subtitles,
                 ..Default::default()
             },
         })

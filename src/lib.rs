@@ -3,7 +3,7 @@
 //! One module per pipeline stage; follow a recording through [`pipeline::analyze`] and
 //! [`pipeline::cut`]:
 //! `media` (decode) → `signals` (tracks) + `timelines` (comments, orders) → `cascade` →
-//! `fuse` → `select` → `speech` (what the host says) → `classify` → `cut`/`render` →
+//! `fuse` → `select` → `speech` (what the host says) → `classify` → `cut`/`render` (+ `subtitles`) →
 //! `report`. Each domain has its own error enum; [`pipeline::PipelineError`] gathers the
 //! stages' errors and the binary maps them to exit codes.
 
@@ -26,5 +26,6 @@ pub mod select;
 pub mod session;
 pub mod signals;
 pub mod speech;
+pub mod subtitles;
 pub mod time;
 pub mod timelines;

@@ -496,6 +496,7 @@ fn manifest_value(cover: Option<&str>, timelines: bool) -> Value {
             tags: vec!["sku:A1".into()],
             suggested_title: "秒杀 <&>".into(),
             cover: cover.map(Into::into),
+            subtitles: None,
         }],
         timelines: timelines.then(nle::TimelinePaths::default),
     };

@@ -123,6 +123,52 @@ fn recorded_voices_are_transcribed_where_they_were_placed_and_music_stays_silent
     // The preview shows the transcript.
     let page = std::fs::read_to_string(out.join("voices/preview.html")).expect("preview");
     assert!(page.contains("id=\"transcript\"") && page.contains("class=\"said\""));
+
+    // An editor corrects the first sentence; a new analysis keeps the correction.
+    let path = out.join("voices/transcript.json");
+    let mut t = read_json(&path);
+    let (a, b) = (
+        t["segments"][0]["start_s"].as_f64().unwrap(),
+        t["segments"][0]["end_s"].as_f64().unwrap(),
+    );
+    t["segments"][0]["text"] = "Corrected by hand".into();
+    t["segments"][0]["edited"] = true.into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&t).unwrap()).unwrap();
+    let o = run(livecut_with_speech()
+        .arg("analyze")
+        .arg(dir.join("voices.mp4"))
+        .args(["--transcribe", "all", "--out"])
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(0));
+    let t = read_json(&path);
+    let kept: Vec<&Value> = t["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["start_s"].as_f64().unwrap() < b && s["end_s"].as_f64().unwrap() > a)
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0]["text"], "Corrected by hand");
+    assert_eq!(kept[0]["edited"], true);
+
+    // A transcript broken by hand stops the next analysis, naming the file and line.
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen("\"segments\": [", "\"segments\": [,", 1),
+    )
+    .unwrap();
+    let o = run(livecut_with_speech()
+        .arg("analyze")
+        .arg(dir.join("voices.mp4"))
+        .args(["--transcribe", "all", "--out"])
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("transcript.json:"), "{err}");
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .contains("Corrected by hand"));
 }
 
 #[test]

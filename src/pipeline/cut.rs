@@ -73,6 +73,12 @@ pub fn cut(
     } else {
         crate::render::encode::Engine::Cpu
     };
+    // The transcript (as the editors left it) gives the subtitles.
+    let transcript = crate::speech::read_transcript(&dir.join(crate::speech::TRANSCRIPT_FILE))?;
+    let segments = transcript
+        .as_ref()
+        .map(|t| t.segments.as_slice())
+        .unwrap_or_default();
     let clips_dir = dir.join("clips");
     crate::fsutil::remove_stale_parts(&clips_dir);
     let n = settings
@@ -89,6 +95,7 @@ pub fn cut(
             peak_s: h.peak_s,
             title: Some(&title),
             faces: &faces,
+            segments,
         };
         let rendered = crate::render::render_highlight(
             &info,
@@ -142,9 +149,6 @@ pub fn cut(
     };
     report::write_json(&dir.join(report::MANIFEST_FILE), &manifest)?;
     let curve = report::read_curve(&dir.join(report::CURVE_FILE));
-    let transcript = std::fs::read(dir.join(crate::speech::TRANSCRIPT_FILE))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<crate::speech::Transcript>(&b).ok());
     report::write_preview(&report::Preview {
         dir: &dir,
         highlights: &file,

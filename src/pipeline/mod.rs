@@ -341,6 +341,10 @@ pub fn analyze_with_models(
         message: format!("cannot write the output folder ({e})"),
     })?;
 
+    // The previous transcript may hold an editor's corrections: a broken one stops the
+    // analysis now (naming the file and line), before it could be overwritten.
+    let previous = crate::speech::read_transcript(&dir.join(crate::speech::TRANSCRIPT_FILE))?;
+
     // 1. Probe.
     progress(Progress::Stage("probe"));
     let info = clock.time("probe", || probe(recording, opts, &dir))?;
@@ -474,6 +478,13 @@ pub fn analyze_with_models(
         })?),
         None => None,
     };
+    // What an editor corrected in the previous transcript stays.
+    let transcript = transcript.map(|mut t| {
+        if let Some(old) = &previous {
+            t.keep_edits(old);
+        }
+        t
+    });
     for (k, v) in transcript.iter().flat_map(|t| &t.cost_seconds) {
         *model_set
             .seconds
@@ -563,7 +574,9 @@ pub fn analyze_with_models(
     let transcript_path = dir.join(crate::speech::TRANSCRIPT_FILE);
     match &transcript {
         Some(t) => report::write_json(&transcript_path, t)?,
-        // An older transcript would describe another analysis.
+        // An older transcript would describe another analysis, unless an editor
+        // corrected it: that is never thrown away.
+        None if previous.as_ref().is_some_and(|t| t.has_edits()) => {}
         None => {
             let _ = std::fs::remove_file(&transcript_path);
         }

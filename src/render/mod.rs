@@ -75,6 +75,9 @@ pub struct RenderOptions {
     /// libx264 speed preset.
     pub x264_preset: String,
     pub reframe: ReframeSettings,
+    /// `--subtitles` (absent: each preset's own choice, [`Preset::subtitle_mode`]).
+    pub subtitles: Option<crate::subtitles::SubtitleMode>,
+    pub subtitle_style: crate::subtitles::SubtitleStyle,
 }
 
 impl Default for RenderOptions {
@@ -85,6 +88,8 @@ impl Default for RenderOptions {
             titles: false,
             x264_preset: "veryfast".into(),
             reframe: ReframeSettings::default(),
+            subtitles: None,
+            subtitle_style: Default::default(),
         }
     }
 }
@@ -109,6 +114,9 @@ pub struct RenderedClip {
     pub cover: Option<PathBuf>,
     /// Largest frame-to-frame movement of the 9:16 crop window, pixels of the source.
     pub crop_max_step_px: Option<f64>,
+    /// The clip's subtitle files (none: `--subtitles off`, or no transcript).
+    #[serde(default)]
+    pub subtitles: Option<crate::subtitles::ClipSubtitles>,
 }
 
 /// `<rank>_<platform>.crop.json`: where the 9:16 window sat in the source, frame by frame
@@ -203,6 +211,53 @@ pub struct ClipRequest<'a> {
     pub title: Option<&'a str>,
     /// The host's face over the recording (empty without models).
     pub faces: &'a [Observation],
+    /// The transcript's segments (recording seconds; empty: no subtitles).
+    pub segments: &'a [crate::speech::Segment],
+}
+
+/// An earlier cut's subtitle files of `stem` go when this cut has none (a stale `.srt`
+/// beside a clip would be published with it).
+fn remove_subtitle_files(dir: &Path, stem: &str) {
+    for ext in ["srt", "vtt"] {
+        let _ = std::fs::remove_file(dir.join(format!("{stem}.{ext}")));
+    }
+}
+
+/// Write the `.srt` and `.vtt` of the clip `span` (recording seconds) as
+/// `<stem>.srt`/`.vtt` in `dir` (atomically), and return the cues with the files; `None`
+/// when the transcript says nothing inside the clip.
+fn subtitle_files(
+    segments: &[crate::speech::Segment],
+    span: Span,
+    layout: &crate::subtitles::Layout,
+    dir: &Path,
+    stem: &str,
+    burned: bool,
+) -> Result<Option<(Vec<crate::subtitles::Cue>, crate::subtitles::ClipSubtitles)>, RenderError> {
+    let srt = dir.join(format!("{stem}.srt"));
+    let vtt = dir.join(format!("{stem}.vtt"));
+    let cues = crate::subtitles::cues(segments, span, layout);
+    if cues.is_empty() {
+        remove_subtitle_files(dir, stem);
+        return Ok(None);
+    }
+    for (path, text) in [
+        (&srt, crate::subtitles::srt(&cues)),
+        (&vtt, crate::subtitles::vtt(&cues)),
+    ] {
+        crate::fsutil::write_atomic(path, text.as_bytes()).map_err(|source| RenderError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    let files = crate::subtitles::ClipSubtitles {
+        srt,
+        vtt,
+        burned,
+        cues: cues.len(),
+        missing_glyphs: Vec::new(),
+    };
+    Ok(Some((cues, files)))
 }
 
 /// Render one highlight for `platforms` into `clips_dir` (`<rank>_<platform>.mp4` and
@@ -246,6 +301,20 @@ pub fn render_highlight(
                 message: other.to_string(),
             },
         })?;
+        // A stream copy keeps the source's picture: files only, never burned.
+        let subtitles = match p.subtitle_mode(opts.subtitles) {
+            crate::subtitles::SubtitleMode::Off => {
+                remove_subtitle_files(clips_dir, &format!("{}_{}", req.rank, p.name));
+                None
+            }
+            _ => {
+                let layout =
+                    crate::subtitles::Layout::new(vinfo.width, vinfo.height, &opts.subtitle_style);
+                let stem = format!("{}_{}", req.rank, p.name);
+                subtitle_files(req.segments, clip.span, &layout, clips_dir, &stem, false)?
+                    .map(|(_, f)| f)
+            }
+        };
         out.push(RenderedClip {
             platform: p.name.clone(),
             path: clip.path,
@@ -261,6 +330,7 @@ pub fn render_highlight(
             sha256: clip.sha256,
             cover: None,
             crop_max_step_px: None,
+            subtitles,
         });
     }
     // Encoded presets, grouped by span.
@@ -374,6 +444,53 @@ pub fn render_highlight(
                     size / 3
                 ));
             }
+            let mode = p.subtitle_mode(opts.subtitles);
+            let subtitles = if mode == crate::subtitles::SubtitleMode::Off {
+                remove_subtitle_files(clips_dir, &format!("{}_{}", req.rank, p.name));
+                None
+            } else {
+                let style = crate::subtitles::SubtitleStyle {
+                    bottom: p.subtitle_bottom,
+                    ..opts.subtitle_style.clone()
+                };
+                let layout = crate::subtitles::Layout::new(w, h, &style);
+                let stem = format!("{}_{}", req.rank, p.name);
+                let burn = mode == crate::subtitles::SubtitleMode::Burn;
+                match subtitle_files(req.segments, span, &layout, clips_dir, &stem, burn)? {
+                    Some((cues, mut files)) => {
+                        if burn {
+                            let missing = TITLE_FONTS
+                                .iter()
+                                .find_map(|p| std::fs::read(p).ok())
+                                .and_then(|data| {
+                                    crate::subtitles::missing_glyphs(&data, &style.font, &cues)
+                                })
+                                .unwrap_or_default();
+                            if !missing.is_empty() {
+                                tracing::warn!(
+                                    "{stem}: the subtitle font {} has no glyph for {}; \
+                                     libass draws them from another font or as boxes",
+                                    style.font,
+                                    missing.iter().collect::<String>()
+                                );
+                            }
+                            files.missing_glyphs = missing.iter().map(|c| c.to_string()).collect();
+                            let ass_file = scratch.path().join(format!("subtitles-{k}.ass"));
+                            std::fs::write(
+                                &ass_file,
+                                crate::subtitles::ass(&cues, &layout, &style),
+                            )
+                            .map_err(|source| RenderError::Io {
+                                path: ass_file.clone(),
+                                source,
+                            })?;
+                            filters.push_str(&format!(",ass=filename={}", filter_path(&ass_file)));
+                        }
+                        Some(files)
+                    }
+                    None => None,
+                }
+            };
             let dest = clips_dir.join(format!("{}_{}.mp4", req.rank, p.name));
             let pending = PendingFile::new(&dest).map_err(|source| RenderError::Io {
                 path: dest.clone(),
@@ -417,10 +534,10 @@ pub fn render_highlight(
                 cover_window: Some(((peak_rel - 3.0).max(0.0), peak_rel + 3.0)),
             });
             pendings.push((dest, pending));
-            meta.push((p, fps, framing, crop_step));
+            meta.push((p, fps, framing, crop_step, subtitles));
         }
         let results = encode::encode_span(info, span, plans, engine, &has_host)?;
-        for ((res, (dest, pending)), (p, fps, framing, crop_step)) in
+        for ((res, (dest, pending)), (p, fps, framing, crop_step, subtitles)) in
             results.into_iter().zip(pendings).zip(meta)
         {
             let io = |source| RenderError::Io {
@@ -468,6 +585,7 @@ pub fn render_highlight(
                 sha256,
                 cover,
                 crop_max_step_px: crop_step,
+                subtitles,
             });
         }
     }

@@ -40,12 +40,14 @@ const FIELDS: &[&str] = &[
     "true_peak_dbtp",
     "max_bytes",
     "faststart",
+    "subtitles",
+    "subtitle_bottom",
     "sources",
 ];
 
 /// Fields a new preset defined in a `[platforms.NAME]` table may leave out: the name comes
 /// from the table, and width/height default to 0 (source size, copy mode only).
-const OPTIONAL_FIELDS: &[&str] = &["name", "width", "height"];
+const OPTIONAL_FIELDS: &[&str] = &["name", "width", "height", "subtitles", "subtitle_bottom"];
 
 /// Container overhead allowed for in [`Preset::worst_case_bytes`] (MP4 boxes, sample tables).
 const CONTAINER_OVERHEAD: f64 = 1.02;
@@ -146,8 +148,37 @@ pub struct Preset {
     pub max_bytes: u64,
     /// Write the MP4 index (moov atom) first.
     pub faststart: bool,
+    /// Subtitles of its clips: `burn`, `srt` or `off` (absent: burned into vertical
+    /// output, which is watched with the sound off; files only for the others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtitles: Option<crate::subtitles::SubtitleMode>,
+    /// Lowest point of burned subtitles above the frame's bottom edge, fraction of the
+    /// height: the platform's own interface (caption, buttons) covers what is below.
+    #[serde(default = "default_subtitle_bottom")]
+    pub subtitle_bottom: f64,
     /// Where each figure comes from, with its source quality.
     pub sources: Vec<String>,
+}
+
+fn default_subtitle_bottom() -> f64 {
+    0.08
+}
+
+impl Preset {
+    /// How this preset's clips get subtitles (`--subtitles` wins over the preset).
+    pub fn subtitle_mode(
+        &self,
+        given: Option<crate::subtitles::SubtitleMode>,
+    ) -> crate::subtitles::SubtitleMode {
+        use crate::subtitles::SubtitleMode;
+        given
+            .or(self.subtitles)
+            .unwrap_or(if self.height > self.width {
+                SubtitleMode::Burn
+            } else {
+                SubtitleMode::Srt
+            })
+    }
 }
 
 /// A preset that does not exist, cannot be parsed or breaks a rule. Messages name the preset
@@ -429,6 +460,14 @@ impl Preset {
         }
         if self.max_bytes == 0 {
             return bad("max_bytes", "must be > 0".into());
+        }
+        // Two lines of subtitles (about 15 % of a vertical frame) must fit above it in the
+        // lower half.
+        if !(0.0..=0.35).contains(&self.subtitle_bottom) {
+            return bad(
+                "subtitle_bottom",
+                format!("{} must be in [0, 0.35]", self.subtitle_bottom),
+            );
         }
         if self.mode == Mode::Encode {
             let worst = self.worst_case_bytes(self.max_duration_s);

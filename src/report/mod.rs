@@ -193,6 +193,11 @@ pub struct ManifestClip {
     pub suggested_title: String,
     /// Cover image (JPEG), relative to the manifest's folder.
     pub cover: Option<PathBuf>,
+    /// Subtitle files (SRT and WebVTT in the clip's time), relative to the manifest's
+    /// folder, and whether the text is burned into the picture; absent: no subtitles
+    /// (`--subtitles off`, or nothing said in the clip).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtitles: Option<crate::subtitles::ClipSubtitles>,
 }
 
 impl ManifestClip {
@@ -220,6 +225,14 @@ impl ManifestClip {
             tags: h.tags.clone(),
             suggested_title: title.to_string(),
             cover: clip.cover.as_deref().map(rel),
+            subtitles: clip
+                .subtitles
+                .as_ref()
+                .map(|s| crate::subtitles::ClipSubtitles {
+                    srt: rel(&s.srt),
+                    vtt: rel(&s.vtt),
+                    ..s.clone()
+                }),
         }
     }
 }

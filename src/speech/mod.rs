@@ -173,6 +173,69 @@ pub enum SpeechError {
     Media(#[from] MediaError),
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// A transcript file (perhaps edited by hand) that cannot be read.
+    #[error("{}:{line}:{column}: {message} (fix the file, or delete it to transcribe again)", path.display())]
+    TranscriptFile {
+        path: std::path::PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// The transcript in `path` (`None`: there is none). A file that is not a transcript —
+/// broken JSON, a field of the wrong type, a segment that ends before it starts — is an
+/// error naming the file, line and column: it may hold an editor's corrections.
+pub fn read_transcript(path: &std::path::Path) -> Result<Option<Transcript>, SpeechError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(SpeechError::TranscriptFile {
+                path: path.to_path_buf(),
+                line: 0,
+                column: 0,
+                message: e.to_string(),
+            })
+        }
+    };
+    let bad = |line: usize, column: usize, message: String| SpeechError::TranscriptFile {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    };
+    let t: Transcript = serde_json::from_slice(&bytes).map_err(|e| {
+        let message = e.to_string();
+        // serde_json appends " at line L column C"; the prefix says it already.
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.clone(), |(m, _)| m.to_string());
+        bad(e.line(), e.column(), message)
+    })?;
+    // Segments are checked in order; the line is the one their text is on.
+    let text = String::from_utf8_lossy(&bytes);
+    for (i, seg) in t.segments.iter().enumerate() {
+        let ok = seg.start_s.is_finite() && seg.end_s.is_finite() && seg.start_s < seg.end_s;
+        if !ok {
+            let needle = serde_json::to_string(&seg.text).unwrap_or_default();
+            let line = text
+                .find(&needle)
+                .map_or(0, |at| text[..at].matches('\n').count() + 1);
+            return Err(bad(
+                line,
+                0,
+                format!(
+                    "segment {} ({:?}) ends at {} s, not after its start {} s",
+                    i + 1,
+                    seg.text,
+                    seg.end_s,
+                    seg.start_s
+                ),
+            ));
+        }
+    }
+    Ok(Some(t))
 }
 
 /// What the stage asks of a recogniser for one window.
@@ -235,6 +298,10 @@ pub struct Segment {
     pub lang: String,
     /// exp(mean token log-probability), 0–1.
     pub confidence: f64,
+    /// Corrected by an editor (set it when changing `text`, `start_s` or `end_s` by
+    /// hand): kept as it is by every later analysis, and used for subtitles and titles.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub edited: bool,
 }
 
 /// How one window went (kept, or why it was dropped).
@@ -279,6 +346,28 @@ pub struct Transcript {
 }
 
 impl Transcript {
+    /// Keep the segments an editor corrected in `old` (the previous analysis' transcript):
+    /// they replace whatever this one heard over the same time.
+    pub fn keep_edits(&mut self, old: &Transcript) {
+        let edits: Vec<&Segment> = old.segments.iter().filter(|s| s.edited).collect();
+        if edits.is_empty() {
+            return;
+        }
+        self.segments.retain(|s| {
+            !edits
+                .iter()
+                .any(|e| s.start_s < e.end_s && e.start_s < s.end_s)
+        });
+        self.segments.extend(edits.into_iter().cloned());
+        self.segments
+            .sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    }
+
+    /// Whether an editor corrected any segment.
+    pub fn has_edits(&self) -> bool {
+        self.segments.iter().any(|s| s.edited)
+    }
+
     /// The transcribed stretches as spans.
     pub fn heard(&self) -> Vec<Span> {
         self.transcribed
@@ -518,6 +607,7 @@ impl<'a> Listener<'a> {
                         text,
                         lang: r.language.clone(),
                         confidence: round3(f64::from(seg.avg_logprob).exp().clamp(0.0, 1.0)),
+                        edited: false,
                     });
                 }
             }

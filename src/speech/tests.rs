@@ -146,6 +146,7 @@ fn text_in_a_span_joins_its_sentences() {
                 text: "Front, center.".into(),
                 lang: "en".into(),
                 confidence: 0.9,
+                edited: false,
             },
             Segment {
                 start_s: 20.0,
@@ -153,6 +154,7 @@ fn text_in_a_span_joins_its_sentences() {
                 text: "Rear, left.".into(),
                 lang: "en".into(),
                 confidence: 0.9,
+                edited: false,
             },
         ],
         ..Transcript::default()
@@ -261,4 +263,37 @@ fn a_long_segment_whose_time_guesses_are_useless_is_split_by_the_pace_of_speech(
     assert!(
         (t.segments[0].end_s - 108.0).abs() < 0.05 && (t.segments[1].start_s - 108.8).abs() < 0.05
     );
+}
+
+#[test]
+fn an_edited_segment_survives_a_new_transcript() {
+    let seg = |a: f64, b: f64, text: &str, edited: bool| Segment {
+        start_s: a,
+        end_s: b,
+        text: text.into(),
+        lang: "zh".into(),
+        confidence: 0.8,
+        edited,
+    };
+    let old = Transcript {
+        segments: vec![
+            seg(10.0, 14.0, "改过的", true),
+            seg(20.0, 22.0, "旧的", false),
+        ],
+        ..Transcript::default()
+    };
+    let mut new = Transcript {
+        segments: vec![
+            seg(9.5, 12.0, "识别的一", false),
+            seg(12.5, 15.0, "识别的二", false),
+            seg(20.0, 22.0, "新的", false),
+        ],
+        ..Transcript::default()
+    };
+    new.keep_edits(&old);
+    let texts: Vec<&str> = new.segments.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(texts, ["改过的", "新的"]);
+    assert!(new.has_edits());
+    let json = serde_json::to_string(&new.segments[1]).unwrap();
+    assert!(!json.contains("edited"), "{json}");
 }
