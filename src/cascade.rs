@@ -589,7 +589,7 @@ mod tests {
     }
 
     #[test]
-    fn recordings_under_five_minutes_skip_the_cascade() {
+    fn recordings_under_six_minutes_skip_the_cascade() {
         let c = CascadeSettings::default();
         let s = SelectSettings::default();
         // As many as stand out: 8 planned per hour (at least an hour's worth), 18
