@@ -385,6 +385,15 @@ pub struct RenderFlags {
     /// libx264 speed preset (ultrafast … veryslow).
     #[arg(long, default_value = "veryfast")]
     pub x264_preset: String,
+    /// Ad-law lexicon (TOML, the layout of the built-in src/claims/claims.toml) replacing
+    /// the built-in one: its words are warned about and kept out of suggested titles.
+    #[arg(long, value_name = "FILE")]
+    pub claims_lexicon: Option<PathBuf>,
+    /// Move a clip's start or end to leave out a sentence with a forbidden claim at its
+    /// edge, when the clip keeps its peak and its shortest length; otherwise keep it and
+    /// warn.
+    #[arg(long)]
+    pub avoid_claims: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -411,8 +420,15 @@ impl RenderFlags {
             .into_iter()
             .cloned()
             .collect();
+        let claims = match &self.claims_lexicon {
+            Some(path) => crate::claims::ClaimsLexicon::load(path)?,
+            None => Default::default(),
+        };
         Ok(crate::pipeline::CutSettings {
             top: self.top,
+            claims,
+            avoid_claims: self.avoid_claims,
+            min_clip_s: profile.selection.min_len_s,
             platforms,
             render: crate::render::RenderOptions {
                 device,
@@ -479,12 +495,15 @@ pub enum CliError {
     /// The lexicon file (missing or malformed: exit code 1, like any input file).
     #[error(transparent)]
     Lexicon(#[from] crate::timelines::TimelineError),
+    /// The ad-law lexicon file (`--claims-lexicon`; exit code 1 like the other lexicon).
+    #[error(transparent)]
+    Claims(#[from] crate::claims::ClaimsError),
 }
 
 impl CliError {
     /// Whether the command line itself is at fault (exit code 2).
     pub fn is_usage(&self) -> bool {
-        !matches!(self, Self::Lexicon(_))
+        !matches!(self, Self::Lexicon(_) | Self::Claims(_))
     }
 }
 

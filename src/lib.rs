@@ -3,13 +3,14 @@
 //! One module per pipeline stage; follow a recording through [`pipeline::analyze`] and
 //! [`pipeline::cut`]:
 //! `media` (decode) → `signals` (tracks) + `timelines` (comments, orders) → `cascade` →
-//! `fuse` → `select` → `speech` (what the host says) → `classify` → `cut`/`render` (+ `subtitles`) →
-//! `report`. Each domain has its own error enum; [`pipeline::PipelineError`] gathers the
+//! `fuse` → `select` → `speech` (what the host says) → `classify` → `cut`/`render` (+ `subtitles`,
+//! `titles`, `claims`) → `report`. Each domain has its own error enum; [`pipeline::PipelineError`] gathers the
 //! stages' errors and the binary maps them to exit codes.
 
 pub mod batch;
 pub mod boundaries;
 pub mod cascade;
+pub mod claims;
 pub mod classify;
 pub mod cli;
 pub mod cut;
@@ -29,3 +30,4 @@ pub mod speech;
 pub mod subtitles;
 pub mod time;
 pub mod timelines;
+pub mod titles;

@@ -13,6 +13,14 @@ pub struct CutSettings {
     pub top: Option<usize>,
     pub platforms: Vec<crate::render::presets::Preset>,
     pub render: crate::render::RenderOptions,
+    /// The ad-law lexicon (`--claims-lexicon`; built in by default).
+    pub claims: crate::claims::ClaimsLexicon,
+    /// Move a clip's boundary to leave out a flagged sentence at its edge, as long as it
+    /// keeps its peak and `min_clip_s` (`--avoid-claims`).
+    pub avoid_claims: bool,
+    /// Shortest clip `--avoid-claims` may leave (the profile's shortest highlight; the
+    /// platforms' own minimum when longer).
+    pub min_clip_s: f64,
 }
 
 impl Default for CutSettings {
@@ -25,6 +33,9 @@ impl Default for CutSettings {
                 .into_iter()
                 .collect(),
             render: Default::default(),
+            claims: Default::default(),
+            avoid_claims: false,
+            min_clip_s: crate::select::SelectSettings::default().min_len_s,
         }
     }
 }
@@ -62,6 +73,11 @@ pub fn cut(
         .as_ref()
         .map(|s| crate::render::reframe::observations_from_tracks(&s.media.tracks))
         .unwrap_or_default();
+    // What was on screen (OCR), for titles and ad-law warnings.
+    let screen = signals_file
+        .as_ref()
+        .map(|s| s.media.screen_text.as_slice())
+        .unwrap_or_default();
     let platforms: Vec<&crate::render::presets::Preset> = settings.platforms.iter().collect();
     let needs_encoder = platforms
         .iter()
@@ -86,14 +102,79 @@ pub fn cut(
         .unwrap_or(usize::MAX)
         .min(file.highlights.len());
     let mut clips = Vec::new();
+    let claims = &settings.claims;
+    let min_clip_s = platforms
+        .iter()
+        .map(|p| p.min_duration_s)
+        .fold(settings.min_clip_s, f64::max);
     for h in &file.highlights[..n] {
         progress(Progress::Stage("cut"));
-        let title = crate::classify::suggested_title(h);
+        let ingredients = crate::titles::ingredients(h, segments, screen, claims);
+        let candidates = crate::titles::candidates(h, &ingredients, claims);
+        // Ad-law: flagged sentences at the clip's edges left out when asked and possible.
+        let mut span = h.span();
+        let mut left_out = Vec::new();
+        if settings.avoid_claims {
+            let flagged: Vec<&crate::speech::Segment> = segments
+                .iter()
+                .filter(|s| s.end_s > span.start_s && s.start_s < span.end_s)
+                .filter(|s| claims.flags(&s.text))
+                .collect();
+            let (moved, out) =
+                crate::claims::avoid(span, h.peak_s, min_clip_s.min(span.duration()), &flagged);
+            if moved != span {
+                tracing::info!(
+                    "clip #{}: {:.2}–{:.2} s → {:.2}–{:.2} s to leave out {} flagged sentence(s)",
+                    h.rank,
+                    span.start_s,
+                    span.end_s,
+                    moved.start_s,
+                    moved.end_s,
+                    out.len()
+                );
+            }
+            left_out = out.iter().map(|&i| flagged[i].clone()).collect();
+            span = moved;
+        }
+        let mut warnings = claims.warnings(span, segments, screen, None);
+        for s in &left_out {
+            for w in claims.warnings(
+                crate::time::Span::new(s.start_s, s.end_s),
+                std::slice::from_ref(s),
+                &[],
+                None,
+            ) {
+                warnings.push(crate::claims::Warning {
+                    left_out: true,
+                    ..w
+                });
+            }
+        }
+        warnings.sort_by(|a, b| {
+            a.at_s
+                .unwrap_or(f64::INFINITY)
+                .total_cmp(&b.at_s.unwrap_or(f64::INFINITY))
+        });
+        for w in warnings.iter().filter(|w| !w.left_out) {
+            tracing::warn!(
+                "clip #{}: {} claim {:?} in {:?} ({}{})",
+                h.rank,
+                w.kind,
+                w.word,
+                w.text,
+                match w.place {
+                    crate::claims::Place::Speech => "said",
+                    crate::claims::Place::Screen => "on screen",
+                    crate::claims::Place::Title => "title",
+                },
+                w.at_s.map(|t| format!(" at {t:.1} s")).unwrap_or_default()
+            );
+        }
         let req = crate::render::ClipRequest {
             rank: h.rank,
-            span: h.span(),
+            span,
             peak_s: h.peak_s,
-            title: Some(&title),
+            titles: &candidates,
             faces: &faces,
             segments,
         };
@@ -114,7 +195,14 @@ pub fn cut(
                 clip.span.end_s,
                 clip.path.display()
             );
-            clips.push(ManifestClip::new(h, clip, &title, &dir));
+            let preset = platforms.iter().find(|p| p.name == clip.platform);
+            let titles = crate::titles::fit(
+                &candidates,
+                preset.map_or(usize::MAX, |p| p.title_max_chars),
+            );
+            let mut entry = ManifestClip::new(h, clip, &titles, &dir);
+            entry.warnings = warnings.clone();
+            clips.push(entry);
         }
     }
     // Editor timelines of the same highlights, referring to the recording itself.

@@ -208,7 +208,9 @@ pub struct ClipRequest<'a> {
     pub rank: usize,
     pub span: Span,
     pub peak_s: f64,
-    pub title: Option<&'a str>,
+    /// Suggested titles, best first ([`crate::titles::candidates`]); `--titles` burns the
+    /// first that fits the platform.
+    pub titles: &'a [String],
     /// The host's face over the recording (empty without models).
     pub faces: &'a [Observation],
     /// The transcript's segments (recording seconds; empty: no subtitles).
@@ -429,13 +431,19 @@ pub fn render_highlight(
                      pad={w}:{h}:(ow-iw)/2:(oh-ih)/2"
                 ),
             };
-            if let (true, Some(title), Some(font)) = (opts.titles, req.title, font) {
+            // The first suggested title that is within the platform's length and fits
+            // on one line (a CJK character is about one font size wide).
+            let size = (w.min(h) / 14).max(16);
+            let one_line = (f64::from(w) * 0.9 / f64::from(size)) as usize;
+            let title = crate::titles::fit(req.titles, p.title_max_chars.min(one_line))
+                .into_iter()
+                .next();
+            if let (true, Some(title), Some(font)) = (opts.titles, title, font) {
                 let text_file = scratch.path().join(format!("title-{k}.txt"));
                 std::fs::write(&text_file, title).map_err(|source| RenderError::Io {
                     path: text_file.clone(),
                     source,
                 })?;
-                let size = (w.min(h) / 14).max(16);
                 filters.push_str(&format!(
                     ",drawtext=fontfile={}:textfile={}:fontsize={size}:fontcolor=white:\
                      box=1:boxcolor=black@0.55:boxborderw={}:x=(w-text_w)/2:y=h*0.08",

@@ -42,12 +42,20 @@ const FIELDS: &[&str] = &[
     "faststart",
     "subtitles",
     "subtitle_bottom",
+    "title_max_chars",
     "sources",
 ];
 
 /// Fields a new preset defined in a `[platforms.NAME]` table may leave out: the name comes
 /// from the table, and width/height default to 0 (source size, copy mode only).
-const OPTIONAL_FIELDS: &[&str] = &["name", "width", "height", "subtitles", "subtitle_bottom"];
+const OPTIONAL_FIELDS: &[&str] = &[
+    "name",
+    "width",
+    "height",
+    "subtitles",
+    "subtitle_bottom",
+    "title_max_chars",
+];
 
 /// Container overhead allowed for in [`Preset::worst_case_bytes`] (MP4 boxes, sample tables).
 const CONTAINER_OVERHEAD: f64 = 1.02;
@@ -156,12 +164,20 @@ pub struct Preset {
     /// height: the platform's own interface (caption, buttons) covers what is below.
     #[serde(default = "default_subtitle_bottom")]
     pub subtitle_bottom: f64,
+    /// Longest title the platform shows or takes, characters (a CJK character counts
+    /// one); suggested titles are never longer.
+    #[serde(default = "default_title_max_chars")]
+    pub title_max_chars: usize,
     /// Where each figure comes from, with its source quality.
     pub sources: Vec<String>,
 }
 
 fn default_subtitle_bottom() -> f64 {
     0.08
+}
+
+fn default_title_max_chars() -> usize {
+    30
 }
 
 impl Preset {
@@ -467,6 +483,13 @@ impl Preset {
             return bad(
                 "subtitle_bottom",
                 format!("{} must be in [0, 0.35]", self.subtitle_bottom),
+            );
+        }
+        // The plain type titles (the last resort) are up to 10 characters.
+        if self.title_max_chars < 10 {
+            return bad(
+                "title_max_chars",
+                format!("{} must be at least 10", self.title_max_chars),
             );
         }
         if self.mode == Mode::Encode {
@@ -786,7 +809,9 @@ mod tests {
 
     #[test]
     fn fields_list_matches_the_struct() {
-        let p = Presets::builtin().get("douyin").unwrap().clone();
+        let mut p = Presets::builtin().get("douyin").unwrap().clone();
+        // The one optional field no built-in preset sets.
+        p.subtitles = Some(crate::subtitles::SubtitleMode::Burn);
         let t = toml::Table::try_from(&p).unwrap();
         let mut keys: Vec<&str> = t.keys().map(String::as_str).collect();
         let mut fields = FIELDS.to_vec();

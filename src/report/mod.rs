@@ -190,7 +190,19 @@ pub struct ManifestClip {
     #[serde(rename = "type")]
     pub kind: crate::classify::HighlightType,
     pub tags: Vec<String>,
+    /// The chosen title: the first of `titles`.
+    pub title: String,
+    /// Suggested titles for A/B tests, best first: within the platform's
+    /// `title_max_chars`, none with a forbidden claim ([`crate::titles`]).
+    #[serde(default)]
+    pub titles: Vec<String>,
+    /// Same as `title` (kept for readers of earlier manifests).
     pub suggested_title: String,
+    /// Claims that advertising law or the platforms forbid, in what the clip says, shows
+    /// or is titled ([`crate::claims`]); with `--avoid-claims`, those left out by a moved
+    /// boundary are listed with `left_out`.
+    #[serde(default)]
+    pub warnings: Vec<crate::claims::Warning>,
     /// Cover image (JPEG), relative to the manifest's folder.
     pub cover: Option<PathBuf>,
     /// Subtitle files (SRT and WebVTT in the clip's time), relative to the manifest's
@@ -201,7 +213,11 @@ pub struct ManifestClip {
 }
 
 impl ManifestClip {
-    pub fn new(h: &Highlight, clip: &RenderedClip, title: &str, base: &Path) -> Self {
+    pub fn new(h: &Highlight, clip: &RenderedClip, titles: &[String], base: &Path) -> Self {
+        let title = titles
+            .first()
+            .cloned()
+            .unwrap_or_else(|| crate::classify::suggested_title(h));
         let rel = |p: &Path| p.strip_prefix(base).unwrap_or(p).to_path_buf();
         Self {
             rank: h.rank,
@@ -223,7 +239,10 @@ impl ManifestClip {
             score: h.score,
             kind: h.kind,
             tags: h.tags.clone(),
-            suggested_title: title.to_string(),
+            suggested_title: title.clone(),
+            title,
+            titles: titles.to_vec(),
+            warnings: Vec::new(),
             cover: clip.cover.as_deref().map(rel),
             subtitles: clip
                 .subtitles

@@ -164,6 +164,11 @@ pub fn render_preview(p: &Preview<'_>) -> Result<String, ReportError> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let source_href = href(p.dir, &h.source.path);
+    let transcript_lang = p
+        .transcript
+        .map(|t| t.language.clone())
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| "zh".into());
     let items: Vec<_> = h
         .highlights
         .iter()
@@ -175,8 +180,32 @@ pub fn render_preview(p: &Preview<'_>) -> Result<String, ReportError> {
             let cover = clips.iter().find_map(|c| c.cover.as_deref());
             let title = clips
                 .first()
-                .map(|c| c.suggested_title.clone())
+                .map(|c| c.title.clone())
+                .filter(|t| !t.is_empty())
                 .unwrap_or_else(|| crate::classify::suggested_title(hl));
+            // The longest platform's candidates (every shorter list is a subset of them).
+            let titles = clips
+                .iter()
+                .map(|c| &c.titles)
+                .max_by_key(|t| t.len())
+                .cloned()
+                .unwrap_or_default();
+            let warnings: Vec<_> = clips
+                .first()
+                .map(|c| c.warnings.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .map(|w| {
+                    context! {
+                        kind => w.kind.clone(),
+                        word => w.word.clone(),
+                        text => w.text.clone(),
+                        place => Value::from(minijinja::value::Serde(w.place)),
+                        at => w.at_s.map(hms),
+                        left_out => w.left_out,
+                    }
+                })
+                .collect();
             let max_reason = hl
                 .reasons
                 .iter()
@@ -196,6 +225,8 @@ pub fn render_preview(p: &Preview<'_>) -> Result<String, ReportError> {
                 tags => hl.tags.clone(),
                 evidence => hl.type_evidence.clone(),
                 title,
+                titles,
+                warnings,
                 reasons => hl.reasons.iter().map(|r| context! {
                     signal => r.signal.clone(),
                     contribution => format!("{:.3}", r.contribution),
@@ -212,6 +243,10 @@ pub fn render_preview(p: &Preview<'_>) -> Result<String, ReportError> {
                     span => format!("{}–{}", hms(c.span.start_s), hms(c.span.end_s)),
                     duration => format!("{:.1}", c.duration_s),
                     framing => c.framing.clone(),
+                    srt => c.subtitles.as_ref().map(|s| href(p.dir, &s.srt)),
+                    vtt => c.subtitles.as_ref().map(|s| href(p.dir, &s.vtt)),
+                    burned => c.subtitles.as_ref().is_some_and(|s| s.burned),
+                    lang => transcript_lang.clone(),
                 }).collect::<Vec<_>>(),
             }
         })

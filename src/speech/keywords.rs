@@ -77,7 +77,8 @@ fn normalise_pattern(w: &str) -> String {
     w.split('?').map(normalise).collect::<Vec<_>>().join("?")
 }
 
-/// Prices said in `text`: digits followed by 元/块 (`99元`, `199块`), as written.
+/// Prices in `text`: digits followed by 元/块 (`99元`, `199块`) or after ¥ (`¥99`), as
+/// `<digits>元`.
 pub fn prices_in(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
@@ -85,10 +86,16 @@ pub fn prices_in(text: &str) -> Vec<String> {
     while i < chars.len() {
         if chars[i].is_ascii_digit() {
             let start = i;
+            // `¥99` / `￥99` (as cards write it), maybe with a space.
+            let yen = chars[..start]
+                .iter()
+                .rev()
+                .find(|c| **c != ' ')
+                .is_some_and(|c| matches!(c, '¥' | '￥'));
             while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
                 i += 1;
             }
-            if matches!(chars.get(i), Some('元' | '块')) {
+            if yen || matches!(chars.get(i), Some('元' | '块')) {
                 let digits: String = chars[start..i].iter().collect();
                 let price = format!("{}元", digits.trim_end_matches('.'));
                 if !out.contains(&price) {
@@ -231,6 +238,7 @@ mod tests {
     fn prices_are_read_from_digits_and_yuan() {
         assert_eq!(prices_in("到手价99元，原价199块。"), ["99元", "199元"]);
         assert!(prices_in("三二一上链接").is_empty());
+        assert_eq!(prices_in("¥199 限量 ￥ 59 第3件"), ["199元", "59元"]);
     }
 
     #[test]
