@@ -10,6 +10,8 @@ same span of the same recording, in the same run:
   * source (stream copy): livecut vs `ffmpeg -ss -t -c copy`;
   * douyin + youtube-shorts + bilibili: one livecut run (one decode shared by the three
     encodes) vs three separate ffmpeg runs (wall and CPU summed);
+  * douyin with burned subtitles (a transcript.json with a sentence every 4 s): livecut
+    vs ffmpeg's subtitles filter on the .srt livecut wrote;
   * with BENCH_GPU=1 and an NVIDIA GPU: the encoded cases again with `--device cuda` vs
     ffmpeg with h264_cuvid (NVDEC) and h264_nvenc.
 
@@ -46,6 +48,11 @@ MULTI = ["douyin", "youtube-shorts", "bilibili"]
 FADE_S = 0.25
 LIMITER_MARGIN_DB = 1.5
 DURATION_TOLERANCE_S = 0.1
+# Subtitle font size for the ffmpeg side, fraction of the height (about livecut's).
+SUBTITLE_SIZE = 0.035
+# Sentences of the benchmark's transcript (mixed CJK, Latin and digits, one or two lines).
+SENTENCES = ["到手价99元 iPhone 15 同款", "家人们看一下这个细节，做工非常扎实",
+             "今天直播间福利多多 抓紧时间下单", "三号链接 199元两件 包邮到家"]
 
 
 class BenchError(Exception):
@@ -146,8 +153,9 @@ def video_filters(p, src, fps):
     return f"{framing},fps={rational(fps)},setsar=1,format=yuv420p"
 
 
-def ffmpeg_encode(rec, src, p, span, dest, gpu):
-    """The ffmpeg command doing what livecut does for preset p (one pass, fixed 0 dB gain)."""
+def ffmpeg_encode(rec, src, p, span, dest, gpu, srt=None):
+    """The ffmpeg command doing what livecut does for preset p (one pass, fixed 0 dB gain);
+    with srt, the subtitles burned by libass as well (Noto Sans CJK, outlined)."""
     fps = min(fps_value(src["fps"]), p["max_fps"])
     gop = max(1, math.floor(p["gop_s"] * fps + 1e-6))
     # Rates exactly as render_highlight computes them (size cap budget included).
@@ -164,8 +172,14 @@ def ffmpeg_encode(rec, src, p, span, dest, gpu):
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y"]
     if gpu:
         cmd += ["-c:v", "h264_cuvid"]
+    vf = video_filters(p, src, fps)
+    if srt:
+        size = round(p["height"] * SUBTITLE_SIZE)
+        style = (f"FontName=Noto Sans CJK SC,FontSize={size},Outline=3,Shadow=1,"
+                 f"MarginV={round(p['height'] * p.get('subtitle_bottom', 0.08))}")
+        vf += f",subtitles=filename={srt}:original_size={p['width']}x{p['height']}:force_style='{style}'"
     cmd += ["-ss", f"{START_S:g}", "-t", f"{span:g}", "-i", rec, "-map", "0:v:0", "-map", "0:a:0",
-            "-vf", video_filters(p, src, fps)]
+            "-vf", vf]
     if gpu:
         cmd += ["-c:v", "h264_nvenc", "-preset", "p4", "-rc", "vbr", "-strict_gop", "1"]
     else:
@@ -197,6 +211,21 @@ def set_highlight(highlights, start, end):
     }]
     with open(highlights, "w") as f:
         json.dump(doc, f, indent=2)
+
+
+def write_transcript(stem_dir, start, end):
+    """transcript.json with a 3.5-s sentence every 4 s over start..end (as the speech stage
+    or an editor leaves it): livecut burns it on douyin by default."""
+    segments, t, i = [], start, 0
+    while t + 3.5 <= end:
+        segments.append({"start_s": t, "end_s": t + 3.5, "text": SENTENCES[i % len(SENTENCES)],
+                         "lang": "zh", "confidence": 0.9})
+        t, i = t + 4.0, i + 1
+    doc = {"model": "bench", "language": "zh", "transcribed": [[start, end]],
+           "segments": segments}
+    with open(os.path.join(stem_dir, "transcript.json"), "w") as f:
+        json.dump(doc, f, ensure_ascii=False, indent=2)
+    return len(segments)
 
 
 def livecut_cut(highlights, platforms, device):
@@ -259,8 +288,9 @@ class Bench:
         wall, _, cpu = min(runs)
         return wall, max(r[1] for r in runs), cpu
 
-    def case(self, label, span, platforms, device):
-        """One livecut run for `platforms` vs one ffmpeg run per platform, same span."""
+    def case(self, label, span, platforms, device, subtitles=False):
+        """One livecut run for `platforms` vs one ffmpeg run per platform, same span (with
+        subtitles: burned on both sides, ffmpeg from the .srt livecut wrote)."""
         clips_dir = os.path.join(self.stem_dir, "clips")
         ff_dir = os.path.join(self.work, "ffmpeg")
         shutil.rmtree(clips_dir, ignore_errors=True)
@@ -275,7 +305,10 @@ class Bench:
             if p["mode"] == "copy":
                 cmd = ffmpeg_copy(self.rec, span, dest)
             else:
-                cmd = ffmpeg_encode(self.rec, self.src, p, span, dest, device == "cuda")
+                srt = os.path.join(clips_dir, f"1_{name}.srt") if subtitles else None
+                if srt and not os.path.exists(srt):
+                    raise BenchError(f"{label}: livecut wrote no {srt}")
+                cmd = ffmpeg_encode(self.rec, self.src, p, span, dest, device == "cuda", srt)
             wall, rss, cpu = self.best(cmd)
             ff_wall, ff_cpu, ff_rss = ff_wall + wall, ff_cpu + cpu, max(ff_rss, rss)
             pairs.append((p, dest))
@@ -416,6 +449,12 @@ def run(argv):
                 b.case(f"douyin ({tag})", span, ["douyin"], device)
                 b.case(f"douyin+youtube-shorts+bilibili ({tag})", span, MULTI, device)
             b.case("source (stream copy)", span, ["source"], "cpu")
+            cues = write_transcript(stem_dir, START_S, START_S + span)
+            b.case("douyin + burned subtitles (CPU)", span, ["douyin"], "cpu", subtitles=True)
+            burned = livecut_clips(stem_dir)["douyin"].get("subtitles", {})
+            if not burned.get("burned") or burned.get("cues") != cues:
+                b.warnings.append(f"{span:g} s: livecut burned {burned}, expected {cues} cues")
+            os.remove(os.path.join(stem_dir, "transcript.json"))
     finally:
         if os.environ.get("BENCH_KEEP") == "1":
             print(f"outputs kept in {work}", file=sys.stderr)
@@ -448,6 +487,10 @@ def run(argv):
     print(f"- {'+'.join(MULTI)}: livecut renders the three from one decode in one process; "
           "ffmpeg runs three times (wall and CPU summed, RSS the largest); "
           "× real time = span / livecut wall for all three clips")
+    print("- douyin + burned subtitles: a transcript.json with a 3.5-s sentence every 4 s "
+          "(CJK with Latin and digits); livecut burns it through libass (ass filter, its own "
+          "layout); ffmpeg burns the .srt livecut wrote with the subtitles filter (Noto Sans "
+          "CJK SC, outline 3)")
     print("- douyin/youtube-shorts use livecut's centred 9:16 crop (608x1080 at x=656 for "
           "1920x1080; no face track with --no-models); bilibili is 1920x1080 pad framing")
     if not want_gpu:
