@@ -63,6 +63,10 @@ pub enum Command {
     /// Write DIR/index.html listing every DIR/*/highlights.json (name, duration,
     /// highlights, best score, clips, link to its preview); several DIRs make one page.
     Index(IndexArgs),
+    /// The editors' review app on http://127.0.0.1:8765/: approve, reject, trim, retitle,
+    /// fix subtitles, add missed moments, render the approved clips; decisions go to
+    /// DIR/<stem>/review.json (JSON API documented in README).
+    Review(ReviewArgs),
 }
 
 #[derive(Debug, Args)]
@@ -350,6 +354,33 @@ pub struct CutArgs {
     /// Profile whose `[platforms.NAME]` tables override the presets.
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
+    /// Render exactly what the editors approved in review.json (`livecut review`): the
+    /// approved highlights with their trimmed spans and chosen titles, and the moments
+    /// they added (`--top` does not apply).
+    #[arg(long)]
+    pub approved: bool,
+}
+
+/// `livecut review`: the editors' web app.
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Output folders of `livecut analyze`/`run`/`batch` (each holds <stem>/highlights.json).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Address to listen on; anything but loopback requires the token printed at start.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Port (0: any free one; the address is printed).
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
+    /// How "render approved" cuts (platforms, subtitles, …), as for `livecut cut`.
+    #[command(flatten)]
+    pub render: RenderFlags,
+    #[arg(long, value_enum, default_value_t = Device::Auto)]
+    pub device: Device,
+    /// Profile whose `[platforms.NAME]` tables override the presets.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -429,6 +460,7 @@ impl RenderFlags {
             claims,
             avoid_claims: self.avoid_claims,
             min_clip_s: profile.selection.min_len_s,
+            approved: false,
             platforms,
             render: crate::render::RenderOptions {
                 device,

@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod profile;
 pub mod render;
 pub mod report;
+pub mod review;
 pub mod select;
 pub mod session;
 pub mod signals;

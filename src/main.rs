@@ -75,10 +75,36 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 );
             }
         }
-        Command::Cut(args) => {
-            let settings = args
+        Command::Review(args) => {
+            let cut = args
                 .render
                 .to_settings(args.device, args.profile.as_deref())?;
+            let opts = livecut::review::server::ReviewOptions {
+                dirs: args.dirs.clone(),
+                bind: args.bind,
+                port: args.port,
+                cut,
+            };
+            livecut::review::server::serve(opts, |addr, token| {
+                use std::io::Write as _;
+                let mut out = std::io::stdout();
+                match token {
+                    Some(t) => {
+                        let _ = writeln!(out, "review: http://{addr}/?token={t}");
+                        let _ = writeln!(out, "token:  {t} (required on every request)");
+                    }
+                    None => {
+                        let _ = writeln!(out, "review: http://{addr}/");
+                    }
+                }
+                let _ = out.flush();
+            })?;
+        }
+        Command::Cut(args) => {
+            let mut settings = args
+                .render
+                .to_settings(args.device, args.profile.as_deref())?;
+            settings.approved = args.approved;
             let manifest = pipeline::cut(&args.highlights, &settings, &on_progress)?;
             bar.finish_and_clear();
             if !cli.quiet {

@@ -505,6 +505,7 @@ fn manifest_value(cover: Option<&str>, timelines: bool) -> Value {
                 at_s: Some(41.5),
                 left_out: false,
             }],
+            approved: true,
             cover: cover.map(Into::into),
             subtitles: None,
         }],

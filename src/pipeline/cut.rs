@@ -21,6 +21,9 @@ pub struct CutSettings {
     /// Shortest clip `--avoid-claims` may leave (the profile's shortest highlight; the
     /// platforms' own minimum when longer).
     pub min_clip_s: f64,
+    /// Render exactly what the editors approved in `review.json` (trimmed spans, chosen
+    /// titles) and the moments they added, instead of the best `top` highlights.
+    pub approved: bool,
 }
 
 impl Default for CutSettings {
@@ -36,6 +39,7 @@ impl Default for CutSettings {
             claims: Default::default(),
             avoid_claims: false,
             min_clip_s: crate::select::SelectSettings::default().min_len_s,
+            approved: false,
         }
     }
 }
@@ -97,20 +101,50 @@ pub fn cut(
         .unwrap_or_default();
     let clips_dir = dir.join("clips");
     crate::fsutil::remove_stale_parts(&clips_dir);
-    let n = settings
-        .top
-        .unwrap_or(usize::MAX)
-        .min(file.highlights.len());
+    // The editors' decisions: what `--approved` renders, and each clip's `approved` mark.
+    let review = match crate::review::load(&dir) {
+        Ok(r) => r,
+        Err(e) if settings.approved => return Err(e.into()),
+        Err(e) => {
+            tracing::warn!("{e}; clips are marked not approved");
+            crate::review::ReviewFile::default()
+        }
+    };
+    let (to_cut, chosen_titles) = if settings.approved {
+        crate::review::approved_highlights(&file.highlights, &review)
+    } else {
+        let n = settings
+            .top
+            .unwrap_or(usize::MAX)
+            .min(file.highlights.len());
+        (file.highlights[..n].to_vec(), Vec::new())
+    };
+    if settings.approved && to_cut.is_empty() {
+        tracing::warn!(
+            "{}: no highlight is approved and none was added: no clips",
+            dir.join(crate::review::REVIEW_FILE).display()
+        );
+    }
     let mut clips = Vec::new();
     let claims = &settings.claims;
     let min_clip_s = platforms
         .iter()
         .map(|p| p.min_duration_s)
         .fold(settings.min_clip_s, f64::max);
-    for h in &file.highlights[..n] {
+    for h in &to_cut {
         progress(Progress::Stage("cut"));
         let ingredients = crate::titles::ingredients(h, segments, screen, claims);
-        let candidates = crate::titles::candidates(h, &ingredients, claims);
+        let mut candidates = crate::titles::candidates(h, &ingredients, claims);
+        // The editor's title comes first (their choice, even past the claims filter: the
+        // warnings below still name it).
+        let chosen = chosen_titles
+            .iter()
+            .find(|(rank, _)| *rank == h.rank)
+            .map(|(_, t)| t.clone());
+        if let Some(t) = &chosen {
+            candidates.retain(|c| c != t);
+            candidates.insert(0, t.clone());
+        }
         // Ad-law: flagged sentences at the clip's edges left out when asked and possible.
         let mut span = h.span();
         let mut left_out = Vec::new();
@@ -136,7 +170,7 @@ pub fn cut(
             left_out = out.iter().map(|&i| flagged[i].clone()).collect();
             span = moved;
         }
-        let mut warnings = claims.warnings(span, segments, screen, None);
+        let mut warnings = claims.warnings(span, segments, screen, chosen.as_deref());
         for s in &left_out {
             for w in claims.warnings(
                 crate::time::Span::new(s.start_s, s.end_s),
@@ -202,6 +236,7 @@ pub fn cut(
             );
             let mut entry = ManifestClip::new(h, clip, &titles, &dir);
             entry.warnings = warnings.clone();
+            entry.approved = settings.approved || crate::review::is_approved(&review, h.rank);
             clips.push(entry);
         }
     }
@@ -211,7 +246,11 @@ pub fn cut(
             .map(|d| d.join(&file.source.path))
             .unwrap_or_else(|_| file.source.path.clone())
     });
-    let edits = report::nle::edits(&file, n);
+    let cut_file = report::HighlightsFile {
+        highlights: to_cut.clone(),
+        ..file.clone()
+    };
+    let edits = report::nle::edits(&cut_file, to_cut.len());
     let timelines = report::nle::build(&source, &info, &edits);
     let paths = report::nle::TimelinePaths::default();
     for (name, text) in [

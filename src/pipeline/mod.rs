@@ -59,6 +59,8 @@ pub enum PipelineError {
     Cut(#[from] crate::cut::CutError),
     #[error(transparent)]
     Session(#[from] crate::session::SessionError),
+    #[error(transparent)]
+    Review(#[from] crate::review::ReviewError),
     #[error("{path}: {message}")]
     Input { path: PathBuf, message: String },
 }

@@ -203,6 +203,10 @@ pub struct ManifestClip {
     /// boundary are listed with `left_out`.
     #[serde(default)]
     pub warnings: Vec<crate::claims::Warning>,
+    /// Approved by an editor in the review (`review.json`): publishing scripts publish only
+    /// these. Every clip of `cut --approved` is.
+    #[serde(default)]
+    pub approved: bool,
     /// Cover image (JPEG), relative to the manifest's folder.
     pub cover: Option<PathBuf>,
     /// Subtitle files (SRT and WebVTT in the clip's time), relative to the manifest's
@@ -243,6 +247,7 @@ impl ManifestClip {
             title,
             titles: titles.to_vec(),
             warnings: Vec::new(),
+            approved: false,
             cover: clip.cover.as_deref().map(rel),
             subtitles: clip
                 .subtitles
