@@ -179,10 +179,9 @@ pub struct SubtitleChange {
 }
 
 pub fn now() -> String {
-    jiff::Timestamp::now().round(jiff::Unit::Second).map_or_else(
-        |_| jiff::Timestamp::now().to_string(),
-        |t| t.to_string(),
-    )
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
 }
 
 /// `review.json` of `dir`; a missing file is an empty review (version 0).
@@ -481,11 +480,23 @@ mod tests {
         };
         apply_highlight(&mut r, &h, &trim, 100.0).unwrap();
         let e = &r.highlights[0];
-        assert_eq!((e.decision, e.end_s, e.title.as_deref()), (Decision::Approve, Some(43.0), Some("新标题")));
+        assert_eq!(
+            (e.decision, e.end_s, e.title.as_deref()),
+            (Decision::Approve, Some(43.0), Some("新标题"))
+        );
         // Based on version 1 again: refused, nothing changed.
         let before = r.clone();
         let err = apply_highlight(&mut r, &h, &approve, 100.0).unwrap_err();
-        assert!(matches!(err, ReviewError::Stale { given: 1, current: 2 }), "{err}");
+        assert!(
+            matches!(
+                err,
+                ReviewError::Stale {
+                    given: 1,
+                    current: 2
+                }
+            ),
+            "{err}"
+        );
         assert_eq!(r, before);
     }
 
@@ -494,11 +505,26 @@ mod tests {
         let mut r = ReviewFile::default();
         let h = highlight(1, 10.0, 40.0);
         for change in [
-            HighlightChange { start_s: Some(50.0), ..Default::default() },
-            HighlightChange { end_s: Some(f64::NAN), ..Default::default() },
-            HighlightChange { end_s: Some(500.0), ..Default::default() },
-            HighlightChange { title: Some("  ".into()), ..Default::default() },
-            HighlightChange { reason: Some("x".repeat(1001)), ..Default::default() },
+            HighlightChange {
+                start_s: Some(50.0),
+                ..Default::default()
+            },
+            HighlightChange {
+                end_s: Some(f64::NAN),
+                ..Default::default()
+            },
+            HighlightChange {
+                end_s: Some(500.0),
+                ..Default::default()
+            },
+            HighlightChange {
+                title: Some("  ".into()),
+                ..Default::default()
+            },
+            HighlightChange {
+                reason: Some("x".repeat(1001)),
+                ..Default::default()
+            },
         ] {
             assert!(matches!(
                 apply_highlight(&mut r, &h, &change, 100.0),
@@ -510,7 +536,11 @@ mod tests {
 
     #[test]
     fn approved_spans_titles_and_added_moments_are_what_cut_renders() {
-        let hs = [highlight(1, 10.0, 40.0), highlight(2, 50.0, 80.0), highlight(3, 90.0, 99.0)];
+        let hs = [
+            highlight(1, 10.0, 40.0),
+            highlight(2, 50.0, 80.0),
+            highlight(3, 90.0, 99.0),
+        ];
         let mut r = ReviewFile::default();
         let change = |d, end: Option<f64>, title: Option<&str>| HighlightChange {
             decision: Some(d),
@@ -518,16 +548,28 @@ mod tests {
             title: title.map(str::to_string),
             ..Default::default()
         };
-        apply_highlight(&mut r, &hs[0], &change(Decision::Approve, Some(43.0), Some("T1")), 100.0).unwrap();
+        apply_highlight(
+            &mut r,
+            &hs[0],
+            &change(Decision::Approve, Some(43.0), Some("T1")),
+            100.0,
+        )
+        .unwrap();
         apply_highlight(&mut r, &hs[1], &change(Decision::Reject, None, None), 100.0).unwrap();
         add_moment(
             &mut r,
-            &MomentChange { start_s: 60.0, end_s: 75.0, title: Some("加的".into()), ..Default::default() },
+            &MomentChange {
+                start_s: 60.0,
+                end_s: 75.0,
+                title: Some("加的".into()),
+                ..Default::default()
+            },
             100.0,
         )
         .unwrap();
         let (out, titles) = approved_highlights(&hs, &r);
-        let spans: Vec<(usize, f64, f64)> = out.iter().map(|h| (h.rank, h.start_s, h.end_s)).collect();
+        let spans: Vec<(usize, f64, f64)> =
+            out.iter().map(|h| (h.rank, h.start_s, h.end_s)).collect();
         assert_eq!(spans, [(1, 10.0, 43.0), (4, 60.0, 75.0)]);
         assert_eq!(titles, [(1, "T1".to_string()), (4, "加的".to_string())]);
         assert!(is_approved(&r, 1) && !is_approved(&r, 2) && !is_approved(&r, 3));
@@ -538,11 +580,24 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("livecut-review-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         assert_eq!(load(&dir).unwrap(), ReviewFile::default());
-        std::fs::write(dir.join(REVIEW_FILE), "{\n  \"schema_version\": 1,\n  \"version\": \"x\"\n}").unwrap();
+        std::fs::write(
+            dir.join(REVIEW_FILE),
+            "{\n  \"schema_version\": 1,\n  \"version\": \"x\"\n}",
+        )
+        .unwrap();
         let e = load(&dir).unwrap_err().to_string();
         assert!(e.contains("review.json:3:"), "{e}");
         let mut r = ReviewFile::default();
-        add_moment(&mut r, &MomentChange { start_s: 1.0, end_s: 2.0, ..Default::default() }, 10.0).unwrap();
+        add_moment(
+            &mut r,
+            &MomentChange {
+                start_s: 1.0,
+                end_s: 2.0,
+                ..Default::default()
+            },
+            10.0,
+        )
+        .unwrap();
         save(&dir, &r).unwrap();
         assert_eq!(load(&dir).unwrap(), r);
         let _ = std::fs::remove_dir_all(&dir);

@@ -102,7 +102,10 @@ struct AppState {
 
 impl AppState {
     fn find(&self, key: &str) -> Option<(usize, &Recording)> {
-        self.recordings.iter().enumerate().find(|(_, r)| r.key == key)
+        self.recordings
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.key == key)
     }
 }
 
@@ -138,6 +141,8 @@ fn discover(dirs: &[PathBuf]) -> Result<Vec<Recording>, ServeError> {
             .collect();
         subs.sort();
         for dir in subs {
+            // A save killed half-way leaves its temporary file; the review is whole.
+            crate::fsutil::remove_stale_parts(&dir);
             let name = dir
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -223,14 +228,26 @@ fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(|| async { page(INDEX_HTML) }))
         .route("/r/{key}", get(|| async { page(PAGE_HTML) }))
-        .route("/assets/review.js", get(|| async { asset(PAGE_JS, "text/javascript; charset=utf-8") }))
-        .route("/assets/review.css", get(|| async { asset(PAGE_CSS, "text/css; charset=utf-8") }))
+        .route(
+            "/assets/review.js",
+            get(|| async { asset(PAGE_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/assets/review.css",
+            get(|| async { asset(PAGE_CSS, "text/css; charset=utf-8") }),
+        )
         .route("/api/recordings", get(list_recordings))
         .route("/api/recordings/{key}", get(get_recording))
         .route("/api/recordings/{key}/source", get(get_source))
-        .route("/api/recordings/{key}/highlights/{rank}", post(post_highlight))
+        .route(
+            "/api/recordings/{key}/highlights/{rank}",
+            post(post_highlight),
+        )
         .route("/api/recordings/{key}/moments", post(post_moment))
-        .route("/api/recordings/{key}/subtitles/{index}", post(post_subtitle))
+        .route(
+            "/api/recordings/{key}/subtitles/{index}",
+            post(post_subtitle),
+        )
         .route("/api/recordings/{key}/render", post(post_render))
         .route("/api/jobs", get(list_jobs))
         .route("/api/jobs/{id}", get(get_job))
@@ -289,10 +306,22 @@ async fn guard(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Res
     let api = req.uri().path().starts_with("/api/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
     if api {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -314,7 +343,10 @@ fn resolve(root: &Path, rel: &str) -> Option<PathBuf> {
 }
 
 async fn serve_file(path: PathBuf, req: Request) -> Response {
-    match tower_http::services::ServeFile::new(path).oneshot(req).await {
+    match tower_http::services::ServeFile::new(path)
+        .oneshot(req)
+        .await
+    {
         Ok(res) => res.into_response(),
         Err(e) => match e {},
     }
@@ -330,7 +362,10 @@ async fn get_file(
     };
     match resolve(&rec.dir, &path) {
         Some(p) => serve_file(p, req).await,
-        None => error(StatusCode::NOT_FOUND, "no such file in the recording's folder"),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "no such file in the recording's folder",
+        ),
     }
 }
 
@@ -353,9 +388,9 @@ async fn get_source(
     }
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
-    serde_json::from_slice(body)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("malformed JSON body: {e}")))
+/// The body as `T`, or the message of a 400 answer.
+fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("malformed JSON body: {e}"))
 }
 
 fn review_error(e: ReviewError, review: Option<&ReviewFile>) -> Response {
@@ -495,16 +530,18 @@ fn recording_state(st: &AppState, rec: &Recording) -> Result<Value, report::Repo
         })
         .collect();
     // Where a trimmed edge may snap: sentence starts and ends.
-    let mut snaps: Vec<f64> = segments
-        .iter()
-        .flat_map(|s| [s.start_s, s.end_s])
-        .collect();
+    let mut snaps: Vec<f64> = segments.iter().flat_map(|s| [s.start_s, s.end_s]).collect();
     snaps.sort_by(f64::total_cmp);
     snaps.dedup();
     let jobs: Vec<Job> = st
         .jobs
         .lock()
-        .map(|j| j.iter().filter(|j| j.recording == rec.key).cloned().collect())
+        .map(|j| {
+            j.iter()
+                .filter(|j| j.recording == rec.key)
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
     Ok(json!({
         "key": rec.key,
@@ -528,7 +565,11 @@ fn recording_state(st: &AppState, rec: &Recording) -> Result<Value, report::Repo
 fn with_review(
     st: &AppState,
     key: &str,
-    change: impl FnOnce(&Recording, &report::HighlightsFile, &mut ReviewFile) -> Result<Value, ReviewError>,
+    change: impl FnOnce(
+        &Recording,
+        &report::HighlightsFile,
+        &mut ReviewFile,
+    ) -> Result<Value, ReviewError>,
 ) -> Response {
     let Some((i, rec)) = st.find(key) else {
         return error(StatusCode::NOT_FOUND, format!("no recording {key:?}"));
@@ -565,7 +606,7 @@ async fn post_highlight(
 ) -> Response {
     let change: super::HighlightChange = match parse_body(&body) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
     };
     let Ok(rank) = rank.parse::<usize>() else {
         return error(StatusCode::NOT_FOUND, format!("no highlight {rank:?}"));
@@ -588,7 +629,7 @@ async fn post_moment(
 ) -> Response {
     let change: super::MomentChange = match parse_body(&body) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
     };
     with_review(&st, &key, |_, file, review| {
         let id = super::add_moment(review, &change, duration_of(file))?;
@@ -603,10 +644,13 @@ async fn post_subtitle(
 ) -> Response {
     let change: super::SubtitleChange = match parse_body(&body) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
     };
     let Ok(index) = index.parse::<usize>() else {
-        return error(StatusCode::NOT_FOUND, format!("no transcript segment {index:?}"));
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no transcript segment {index:?}"),
+        );
     };
     with_review(&st, &key, |rec, _, review| {
         let path = rec.dir.join(crate::speech::TRANSCRIPT_FILE);
@@ -647,7 +691,10 @@ async fn post_render(State(st): State<Arc<AppState>>, UrlPath(key): UrlPath<Stri
         .map(|q| q.send(job.id).is_ok())
         .unwrap_or(false);
     if !sent {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "the render queue has stopped");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the render queue has stopped",
+        );
     }
     (StatusCode::ACCEPTED, Json(json!({ "job": job }))).into_response()
 }
@@ -659,7 +706,11 @@ async fn list_jobs(State(st): State<Arc<AppState>>) -> Response {
 
 async fn get_job(State(st): State<Arc<AppState>>, UrlPath(id): UrlPath<String>) -> Response {
     let jobs = st.jobs.lock().map(|j| j.clone()).unwrap_or_default();
-    match id.parse::<usize>().ok().and_then(|id| jobs.into_iter().find(|j| j.id == id)) {
+    match id
+        .parse::<usize>()
+        .ok()
+        .and_then(|id| jobs.into_iter().find(|j| j.id == id))
+    {
         Some(job) => Json(json!({ "job": job })).into_response(),
         None => error(StatusCode::NOT_FOUND, format!("no job {id:?}")),
     }
@@ -700,11 +751,8 @@ fn spawn_worker(
                     update(&progress_jobs, id, &|j| j.stage = Some(s.clone()));
                 }
             };
-            let result = crate::pipeline::cut(
-                &rec.dir.join(report::HIGHLIGHTS_FILE),
-                &settings,
-                &progress,
-            );
+            let result =
+                crate::pipeline::cut(&rec.dir.join(report::HIGHLIGHTS_FILE), &settings, &progress);
             update(&jobs, id, &|j| {
                 match &result {
                     Ok(m) => {
@@ -755,7 +803,10 @@ mod tests {
 
     #[test]
     fn urls_are_percent_encoded() {
-        assert_eq!(file_href("直播 1", Path::new("clips/a b.mp4")), "/files/%E7%9B%B4%E6%92%AD%201/clips/a%20b.mp4");
+        assert_eq!(
+            file_href("直播 1", Path::new("clips/a b.mp4")),
+            "/files/%E7%9B%B4%E6%92%AD%201/clips/a%20b.mp4"
+        );
         assert_eq!(new_token().len(), 32);
     }
 }

@@ -2,6 +2,8 @@
 //! and `fixtures/make_demo.py`, ffprobe facts, and running the real binary.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -92,6 +94,16 @@ fn manifest_validator() -> &'static jsonschema::Validator {
         let schema = read_json(&root().join("schema/manifest.schema.json"));
         jsonschema::validator_for(&schema).expect("schema/manifest.schema.json compiles")
     })
+}
+
+/// Every violation of the JSON Schema in `schema_path` by `value` ("path: message").
+pub fn validate_json(value: &Value, schema_path: &Path) -> Vec<String> {
+    let schema = read_json(schema_path);
+    let v = jsonschema::validator_for(&schema)
+        .unwrap_or_else(|e| panic!("{} compiles: {e}", schema_path.display()));
+    v.iter_errors(value)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
 }
 
 /// Every violation of `schema/manifest.schema.json` in `manifest` ("path: message").
