@@ -13,8 +13,10 @@ if [ ! -f "$DEMO/demo.mp4" ]; then
 fi
 rm -rf out/demo
 echo "==> livecut run (demo)"
+# The demo host's voice is espeak-ng reading pinyin as English (not recognisable speech):
+# its subtitles go to .srt/.vtt files only, not burned into the clips.
 ./target/release/livecut run "$DEMO/demo.mp4" \
   --comments "$DEMO/demo.comments.xml" --orders "$DEMO/demo.orders.csv" --out out \
-  --platforms douyin,source --titles
+  --platforms douyin,source --titles --subtitles srt
 echo "==> the demo's true moments (fixtures/generated/demo/demo.truth.json):"
 python3 -c "import json;[print('   ',m['kind'],m['start_s'],'-',m['end_s']) for m in json.load(open('$DEMO/demo.truth.json'))['moments']]"

@@ -67,6 +67,24 @@ pub enum Command {
     /// fix subtitles, add missed moments, render the approved clips; decisions go to
     /// DIR/<stem>/review.json (JSON API documented in README).
     Review(ReviewArgs),
+    /// Fit the fusion weights and the selection bar to the editors' decisions
+    /// (DIR/<stem>/review.json) and write a profile for --profile, if it beats the built-in
+    /// one on held-out recordings.
+    Tune(TuneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// Output folders whose recordings were reviewed (each <stem>/ with review.json,
+    /// highlights.json and curve.json).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Where the tuned profile goes (TOML, for --profile).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The profile the recordings were analysed with (default: the built-in one).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

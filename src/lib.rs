@@ -32,3 +32,4 @@ pub mod subtitles;
 pub mod time;
 pub mod timelines;
 pub mod titles;
+pub mod tune;

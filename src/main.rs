@@ -75,6 +75,23 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Tune(args) => {
+            let base = match &args.profile {
+                Some(p) => livecut::profile::Profile::load(p)?,
+                None => livecut::profile::Profile::default(),
+            };
+            let report = livecut::tune::tune(&args.dirs, &base)?;
+            // A closed pipe (`| head`) is not an error worth a panic.
+            use std::io::Write as _;
+            let _ = write!(std::io::stdout(), "{}", livecut::tune::table(&report));
+            match &report.profile {
+                Some(p) => {
+                    livecut::tune::write_profile(&args.out, &report, p)?;
+                    let _ = writeln!(std::io::stdout(), "profile: {}", args.out.display());
+                }
+                None => anyhow::bail!("{}: {}", args.out.display(), report.verdict),
+            }
+        }
         Command::Review(args) => {
             let cut = args
                 .render

@@ -484,14 +484,14 @@ mod tests {
             (e.decision, e.end_s, e.title.as_deref()),
             (Decision::Approve, Some(43.0), Some("新标题"))
         );
-        // Based on version 1 again: refused, nothing changed.
+        // Based on version 0 again: refused, nothing changed.
         let before = r.clone();
         let err = apply_highlight(&mut r, &h, &approve, 100.0).unwrap_err();
         assert!(
             matches!(
                 err,
                 ReviewError::Stale {
-                    given: 1,
+                    given: 0,
                     current: 2
                 }
             ),
