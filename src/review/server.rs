@@ -91,6 +91,9 @@ struct Job {
 
 struct AppState {
     recordings: Vec<Recording>,
+    /// Per recording, the middles of its speech pauses and its shot cuts (from
+    /// signals.json, read once: they do not change while editors review).
+    edge_snaps: Vec<std::sync::OnceLock<Vec<f64>>>,
     /// One lock per recording: changes to its review are read-modify-write.
     locks: Vec<Mutex<()>>,
     token: Option<String>,
@@ -208,6 +211,10 @@ pub fn serve(
         spawn_worker(rx, jobs.clone(), recordings.clone(), opts.cut.clone());
         let state = Arc::new(AppState {
             locks: recordings.iter().map(|_| Mutex::new(())).collect(),
+            edge_snaps: recordings
+                .iter()
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
             recordings,
             token: token.clone(),
             hosts,
@@ -442,10 +449,10 @@ async fn list_recordings(State(st): State<Arc<AppState>>) -> Response {
 }
 
 async fn get_recording(State(st): State<Arc<AppState>>, UrlPath(key): UrlPath<String>) -> Response {
-    let Some((_, rec)) = st.find(&key) else {
+    let Some((i, rec)) = st.find(&key) else {
         return error(StatusCode::NOT_FOUND, format!("no recording {key:?}"));
     };
-    match recording_state(&st, rec) {
+    match recording_state(&st, i, rec) {
         Ok(v) => Json(v).into_response(),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
     }
@@ -472,7 +479,24 @@ fn percent(s: &str) -> String {
 }
 
 /// Everything the workspace shows for one recording.
-fn recording_state(st: &AppState, rec: &Recording) -> Result<Value, report::ReportError> {
+/// Pause middles and shot cuts of the recording in `dir` (empty without signals.json).
+fn pause_and_cut_snaps(dir: &Path) -> Vec<f64> {
+    let Some(signals) = report::read_signals(&dir.join(report::SIGNALS_FILE)) else {
+        return Vec::new();
+    };
+    let b = crate::boundaries::Boundaries::from_signals(&signals.media);
+    b.pauses
+        .iter()
+        .map(|p| 0.5 * (p.start_s + p.end_s))
+        .chain(b.cuts.iter().copied())
+        .collect()
+}
+
+fn recording_state(
+    st: &AppState,
+    index: usize,
+    rec: &Recording,
+) -> Result<Value, report::ReportError> {
     let file = report::read_highlights(&rec.dir.join(report::HIGHLIGHTS_FILE))?;
     let manifest = report::read_manifest(&rec.dir.join(report::MANIFEST_FILE));
     let (transcript, transcript_error) =
@@ -529,8 +553,18 @@ fn recording_state(st: &AppState, rec: &Recording) -> Result<Value, report::Repo
             })
         })
         .collect();
-    // Where a trimmed edge may snap: sentence starts and ends.
-    let mut snaps: Vec<f64> = segments.iter().flat_map(|s| [s.start_s, s.end_s]).collect();
+    // Where a trimmed edge may snap: sentence starts and ends, pauses, shot cuts.
+    let mut snaps: Vec<f64> = segments
+        .iter()
+        .flat_map(|s| [s.start_s, s.end_s])
+        .chain(
+            st.edge_snaps[index]
+                .get_or_init(|| pause_and_cut_snaps(&rec.dir))
+                .iter()
+                .copied(),
+        )
+        .map(|t| (t * 1000.0).round() / 1000.0)
+        .collect();
     snaps.sort_by(f64::total_cmp);
     snaps.dedup();
     let jobs: Vec<Job> = st
