@@ -2,7 +2,7 @@
 //!
 //! Every reviewed recording gives examples: the approved highlights (their trimmed spans)
 //! and the added moments are positives, the rejected highlights negatives, and spans the
-//! editors never had to look at (away from every decision, every minute) weak negatives
+//! editors never had to look at (5 s clear of every decision, every 10 s) weak negatives
 //! (weight [`BACKGROUND_WEIGHT`]). An example's features are each signal's mean activation
 //! over its span, read back from `curve.json` (a contribution is the signal's weight share
 //! times its activation). A logistic model with non-negative coefficients, pulled towards
@@ -24,8 +24,10 @@ use crate::time::Span;
 
 /// Sample weight of a background span (a weak negative: nobody rejected it).
 pub const BACKGROUND_WEIGHT: f64 = 0.3;
-/// Background spans: one every this many seconds, clear of every decision by as much.
-const BACKGROUND_EVERY_S: f64 = 60.0;
+/// Background spans: one every this many seconds…
+const BACKGROUND_EVERY_S: f64 = 10.0;
+/// …at least this far from every decision.
+const BACKGROUND_CLEAR_S: f64 = 5.0;
 /// Ridge strength pulling the coefficients towards the built-in weights.
 const RIDGE: f64 = 0.05;
 /// Significance bars tried (MADs above the typical score).
@@ -150,7 +152,7 @@ fn features(r: &Reviewed, names: &[String], span: Span) -> Vec<f64> {
         .collect()
 }
 
-/// Background spans of `r`: every minute, the length of its median decision, clear of
+/// Background spans of `r`: every 10 s, the length of its median decision, 5 s clear of
 /// every decision.
 fn background(r: &Reviewed) -> Vec<Span> {
     let mut lens: Vec<f64> = r
@@ -170,7 +172,7 @@ fn background(r: &Reviewed) -> Vec<Span> {
     while t + len <= r.duration_s {
         let s = Span::new(t, t + len);
         let clear = r.wanted.iter().chain(&r.rejected).all(|d| {
-            s.end_s + BACKGROUND_EVERY_S <= d.start_s || d.end_s + BACKGROUND_EVERY_S <= s.start_s
+            s.end_s + BACKGROUND_CLEAR_S <= d.start_s || d.end_s + BACKGROUND_CLEAR_S <= s.start_s
         });
         if clear {
             out.push(s);
