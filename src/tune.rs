@@ -84,6 +84,23 @@ pub fn read_reviewed(dir: &Path, fusion: &FuseSettings) -> Result<Option<Reviewe
         return Ok(None);
     };
     let curve = curve.curve;
+    // The weights the analysis used (recorded since this version), else the base profile's.
+    let used = FuseSettings {
+        signals: fusion
+            .signals
+            .iter()
+            .map(|s| crate::fuse::SignalSpec {
+                weight: file
+                    .fusion_weights
+                    .iter()
+                    .find(|w| w.signal == s.signal)
+                    .map_or(s.weight, |w| w.weight),
+                ..s.clone()
+            })
+            .collect(),
+        ..fusion.clone()
+    };
+    let fusion = &used;
     // contribution = (w / W) · activation, W the total weight of the signals present.
     let total: f64 = curve
         .contributions

@@ -574,6 +574,9 @@ fn an_editor_approves_rejects_trims_and_fixes_a_subtitle_in_the_browser_and_cut_
         30,
     );
 
+    // Why each highlight is there: its signals' shares with the weights the analysis used.
+    let why = browser.exec("return document.querySelector('#h-1 .why').textContent");
+    assert!(why.as_str().unwrap().contains("(weight 0."), "{why}");
     browser.click("#h-1 .approve");
     browser.wait_for(
         "return document.querySelector('#h-1 .decision').textContent.startsWith('approve')",

@@ -569,6 +569,16 @@ pub fn analyze_with_models(
         absent,
         timelines: timelines.reports,
         warnings,
+        fusion_weights: opts
+            .fuse
+            .signals
+            .iter()
+            .filter(|s| s.weight > 0.0)
+            .map(|s| report::SignalWeight {
+                signal: s.signal.clone(),
+                weight: s.weight,
+            })
+            .collect(),
         highlights,
     };
     let curve_file = report::CurveFile::new(&curve, analysed_until_s);

@@ -80,7 +80,18 @@ pub struct HighlightsFile {
     pub absent: Vec<crate::fuse::Absent>,
     pub timelines: Vec<ParseReport>,
     pub warnings: Vec<String>,
+    /// The fusion weights this analysis used (the profile's; `livecut tune` and the review
+    /// page read them). Absent in files of older versions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fusion_weights: Vec<SignalWeight>,
     pub highlights: Vec<Highlight>,
+}
+
+/// One fusion signal's weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignalWeight {
+    pub signal: String,
+    pub weight: f64,
 }
 
 /// `DIR/<stem>/signals.json`: every track, plus the key that decides whether a rerun may

@@ -151,6 +151,12 @@
     d.textContent = decision + (r && r.reason ? ' (' + r.reason + ')' : '') + (r && r.editor ? ' · ' + r.editor : '');
     d.classList.add('decision-' + decision);
     article.classList.add('decision-' + decision);
+    // Why: each signal's share of the score, with the weight the analysis gave it.
+    const weight = (sig) => { const w = (state.weights || []).find((x) => x.signal === sig); return w ? w.weight : null; };
+    $('.why', article).textContent = 'why: ' + (h.reasons || []).filter((r) => r.contribution >= 0.005).map((r) => {
+      const w = weight(r.signal);
+      return r.signal + ' ' + r.contribution.toFixed(2) + (w !== null ? ' (weight ' + w.toFixed(2) + ')' : '');
+    }).join(', ');
     $('.said', article).textContent = h.transcript || '';
     const reason = $('.reason', article);
     if (r && r.reason) reason.value = r.reason;

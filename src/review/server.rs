@@ -539,6 +539,7 @@ fn recording_state(
                 "type": h.kind,
                 "tags": h.tags,
                 "transcript": h.transcript,
+                "reasons": h.reasons,
                 "titles": titles,
                 "warnings": clips.first().map(|c| c.warnings.clone()).unwrap_or_default(),
                 "clips": clips.iter().map(|c| json!({
@@ -589,6 +590,7 @@ fn recording_state(
         })).collect::<Vec<_>>(),
         "transcript_error": transcript_error,
         "snaps": snaps,
+        "weights": file.fusion_weights,
         "review": review,
         "review_error": review_error,
         "jobs": jobs,
