@@ -241,14 +241,7 @@ mod tests {
     use super::*;
 
     fn seg(a: f64, b: f64, text: &str) -> Segment {
-        Segment {
-            start_s: a,
-            end_s: b,
-            text: text.into(),
-            lang: "zh".into(),
-            confidence: 0.9,
-            edited: false,
-        }
+        Segment::said(a, b, text)
     }
 
     fn highlight(kind: HighlightType, tags: &[&str]) -> Highlight {

@@ -58,31 +58,6 @@ fn write_transcript(dir: &Path, first_text: &str) {
     .unwrap();
 }
 
-/// One RGB24 frame of `path` at `t` seconds, with its size.
-fn frame_at(path: &Path, t: f64) -> (Vec<u8>, usize, usize) {
-    let p = ffprobe(path);
-    let v = p["streams"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["codec_type"] == "video")
-        .unwrap()
-        .clone();
-    let (w, h) = (
-        v["width"].as_u64().unwrap() as usize,
-        v["height"].as_u64().unwrap() as usize,
-    );
-    let out = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-ss", &t.to_string(), "-i"])
-        .arg(path)
-        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert_eq!(out.stdout.len(), w * h * 3);
-    (out.stdout, w, h)
-}
-
 /// Mean absolute difference per row between two frames of the same size.
 fn row_diffs(a: &(Vec<u8>, usize, usize), b: &(Vec<u8>, usize, usize)) -> Vec<f64> {
     let (w, h) = (a.1, a.2);

@@ -304,6 +304,21 @@ pub struct Segment {
     pub edited: bool,
 }
 
+#[cfg(test)]
+impl Segment {
+    /// A Chinese sentence said over `[start_s, end_s)` (tests).
+    pub fn said(start_s: f64, end_s: f64, text: &str) -> Self {
+        Self {
+            start_s,
+            end_s,
+            text: text.into(),
+            lang: "zh".into(),
+            confidence: 0.9,
+            edited: false,
+        }
+    }
+}
+
 /// How one window went (kept, or why it was dropped).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WindowReport {

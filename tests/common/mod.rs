@@ -384,3 +384,47 @@ pub fn track_points(signals: &Value, name: &str) -> Vec<(f64, f64)> {
         .filter_map(|(t, v)| Some((t.as_f64()?, v.as_f64()?)))
         .collect()
 }
+
+/// The display matrix's rotation ffprobe reports for the first video stream.
+pub fn ffprobe_rotation(path: &Path) -> Option<f64> {
+    let p = ffprobe(path);
+    let v = p["streams"]
+        .as_array()
+        .expect("ffprobe/ffmpeg output")
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .expect("ffprobe/ffmpeg output")
+        .clone();
+    v["side_data_list"]
+        .as_array()?
+        .iter()
+        .find_map(|d| d["rotation"].as_f64())
+}
+
+/// One RGB24 frame of `path` at `t` seconds, as FFmpeg's command line shows it (it
+/// honours the display matrix), with its size.
+pub fn frame_at(path: &Path, t: f64) -> (Vec<u8>, usize, usize) {
+    let p = ffprobe(path);
+    let v = p["streams"]
+        .as_array()
+        .expect("ffprobe/ffmpeg output")
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .expect("ffprobe/ffmpeg output")
+        .clone();
+    let (w, h) = (
+        v["width"].as_u64().expect("ffprobe/ffmpeg output") as usize,
+        v["height"].as_u64().expect("ffprobe/ffmpeg output") as usize,
+    );
+    let turned = ffprobe_rotation(path).is_some_and(|r| (r.abs() - 90.0).abs() < 1.0);
+    let (w, h) = if turned { (h, w) } else { (w, h) };
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-ss", &t.to_string(), "-i"])
+        .arg(path)
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .expect("ffprobe/ffmpeg output");
+    assert!(out.status.success());
+    assert_eq!(out.stdout.len(), w * h * 3, "{}", path.display());
+    (out.stdout, w, h)
+}
