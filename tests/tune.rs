@@ -151,8 +151,9 @@ fn a_sales_teams_decisions_tune_a_profile_that_beats_the_built_in_one_held_out()
 
 /// A different audience: quiet rooms (15 % of the reaction comments), where the host's
 /// laughs are recorded laughter (scripts/laughs.py) and a team that publishes every true
-/// moment. The built-in profile, which leans on comments, misses the laughs; the tuned
-/// one moves weight to what YAMNet hears and finds every moment on held-out recordings.
+/// moment. The built-in profile, which leans on comments, misses the laughs (recall 0.75);
+/// the tuned one moves weight to what YAMNet hears and reaches the target, recall ≥ 0.9
+/// on held-out recordings.
 #[test]
 fn a_quiet_audience_tunes_towards_the_sound_and_finds_the_laughs_the_built_in_profile_misses() {
     let laughs = root().join(".local/laughs");
@@ -178,11 +179,12 @@ fn a_quiet_audience_tunes_towards_the_sound_and_finds_the_laughs_the_built_in_pr
     let dirs = simulate_editors(&out, &sessions, |_| true);
     let ([b_recall, b_precision, t_recall, t_precision], table) =
         tune(&dirs, &out.join("team.toml"));
+    // The target: at least 9 of 10 true moments found on held-out recordings.
     assert!(
-        b_recall < 1.0,
-        "the built-in profile finds every moment already:\n{table}"
+        b_recall < 0.9,
+        "the built-in profile reaches the target already:\n{table}"
     );
-    assert_eq!(t_recall, 1.0, "{table}");
+    assert!(t_recall >= 0.9, "{table}");
     assert!(t_precision >= b_precision, "{table}");
     // The weight moved to the sound events (laughter), as the table explains.
     let line = table

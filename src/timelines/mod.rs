@@ -6,6 +6,7 @@
 //! counted and reported with `file:line` (`--strict` makes the first one an error); rows
 //! outside the recording are counted, not used.
 
+pub mod catalogue;
 mod comments_csv;
 mod csvrows;
 mod danmaku;

@@ -151,7 +151,7 @@ pub fn read_orders_from(
     Ok(report)
 }
 
-fn parse_amount(s: &str) -> Option<f64> {
+pub(super) fn parse_amount(s: &str) -> Option<f64> {
     let cleaned: String = s
         .chars()
         .filter(|c| !matches!(c, '¥' | '￥' | ',' | ' ' | '$'))
