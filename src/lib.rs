@@ -20,6 +20,7 @@ pub mod fuse;
 pub mod media;
 pub mod models;
 pub mod pipeline;
+pub mod products;
 pub mod profile;
 pub mod render;
 pub mod report;

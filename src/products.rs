@@ -1,0 +1,524 @@
+//! The product timeline (过款): which product is on air when.
+//!
+//! A live-commerce session sells its products one after another. Each second gets, for
+//! every product, an amount of evidence that the product is on air:
+//! - **orders** of its SKU (per-second items sold, from the order export): the buyers
+//!   decide while it is explained, so an item sold at `t` (already corrected for the
+//!   order lag) speaks for `[t − 20 s, t + 20 s]`; one product's evidence is divided by
+//!   the square root of its items, so a flash sale's hundred orders do not drown a
+//!   product that sold five;
+//! - **speech**: a transcript sentence naming the product (name or alias) speaks for
+//!   `[start − 5 s, end + 60 s]` (a host names the product, then explains it), one that
+//!   says its catalogue price for `[start − 5 s, end + 30 s]`;
+//! - **screen text**: a card or caption naming it speaks for `[t − 5 s, t + 25 s]`.
+//!
+//! A mention fades from its moment to the ends of its window; orders count evenly. A
+//! dynamic programme (Viterbi) then picks one state per second — a product (its evidence,
+//! at most 1, at least [`CARRY_LEVEL`]) or "no product" (greetings, lotteries, breaks:
+//! [`NONE_LEVEL`]) — and pays [`SWITCH_COST`] at each change, so a stray mention does not split a stretch and a
+//! stretch needs sustained evidence. Each stretch says which evidence it rests on, in
+//! words, and how clear it is (`confidence`: the share of its evidence that is for its
+//! product rather than for the others).
+
+use serde::{Deserialize, Serialize};
+
+use crate::signals::ScreenText;
+use crate::speech::Segment;
+use crate::timelines::catalogue::Product;
+
+/// Evidence per second that "no product" is on air.
+pub const NONE_LEVEL: f64 = 0.15;
+/// What a product earns per second without evidence: a little less than "no product",
+/// so a product stays on air through a quiet stretch of up to ~`SWITCH_COST` /
+/// (`NONE_LEVEL` − `CARRY_LEVEL`) ≈ 80 s before the timeline calls it "no product" (the
+/// host explains on without naming it, selling, or showing a card).
+pub const CARRY_LEVEL: f64 = 0.10;
+/// Cost of changing state (in seconds of full evidence).
+pub const SWITCH_COST: f64 = 4.0;
+/// Order evidence window around a (lag-corrected) sale: from this long before…
+const ORDER_BEFORE_S: f64 = 20.0;
+/// …to this long after.
+const ORDER_AFTER_S: f64 = 20.0;
+const SPEECH_BEFORE_S: f64 = 5.0;
+const NAME_AFTER_S: f64 = 60.0;
+const PRICE_AFTER_S: f64 = 30.0;
+const SCREEN_BEFORE_S: f64 = 5.0;
+const SCREEN_AFTER_S: f64 = 25.0;
+/// Weight of one mention (per second of its window) by kind.
+const NAME_WEIGHT: f64 = 0.8;
+const PRICE_WEIGHT: f64 = 0.6;
+const SCREEN_WEIGHT: f64 = 0.8;
+/// Weight of one product's orders in all (per second of a sale's window, before the
+/// square-root normalisation).
+const ORDER_WEIGHT: f64 = 1.2;
+
+/// Items of one SKU sold per second of the recording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sales {
+    pub sku: String,
+    pub per_second: Vec<f64>,
+}
+
+/// What the timeline is built from.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    pub duration_s: f64,
+    pub products: &'a [Product],
+    pub sales: &'a [Sales],
+    /// How long after a moment its orders arrive (the fusion's estimate).
+    pub order_lag_s: f64,
+    pub speech: &'a [Segment],
+    pub screen: &'a [ScreenText],
+}
+
+/// One stretch of the session: a product on air, or none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stretch {
+    /// None: no product (greetings, lottery, a break).
+    pub sku: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub start_s: f64,
+    pub end_s: f64,
+    /// 0–1: the share of the stretch's evidence that is for its product.
+    pub confidence: f64,
+    /// What the stretch rests on, in words.
+    pub evidence: Vec<String>,
+}
+
+/// Per-product evidence counts inside a span (for the stretch's words).
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    items: f64,
+    named: usize,
+    priced: usize,
+    on_screen: usize,
+}
+
+/// Whether `text` names `p` (name or an alias; case-insensitive, spaces ignored).
+fn names(text: &str, p: &Product) -> bool {
+    let t = squash(text);
+    std::iter::once(&p.name)
+        .chain(&p.aliases)
+        .map(|n| squash(n))
+        .any(|n| n.chars().count() >= 2 && t.contains(&n))
+}
+
+/// Whether `text` says `p`'s price (the number not inside a longer number).
+fn prices(text: &str, p: &Product) -> bool {
+    let Some(price) = p.price else {
+        return false;
+    };
+    let want = if price.fract() == 0.0 {
+        format!("{price:.0}")
+    } else {
+        format!("{price}")
+    };
+    let t = squash(text);
+    let mut from = 0;
+    while let Some(i) = t[from..].find(&want) {
+        let a = from + i;
+        let b = a + want.len();
+        let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || c == '.');
+        if !digit(t[..a].chars().next_back()) && !digit(t[b..].chars().next()) {
+            return true;
+        }
+        from = b;
+    }
+    false
+}
+
+fn squash(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn add(ev: &mut [f64], from_s: f64, to_s: f64, w: f64) {
+    let n = ev.len();
+    let a = from_s.floor().max(0.0) as usize;
+    let b = (to_s.ceil().max(0.0) as usize).min(n);
+    for v in ev.iter_mut().take(b).skip(a.min(n)) {
+        *v += w;
+    }
+}
+
+/// `w` at `at_s`, fading linearly to 0 at `from_s` and `to_s` (a mention speaks most for
+/// the seconds around it).
+fn add_fading(ev: &mut [f64], from_s: f64, at_s: f64, to_s: f64, w: f64) {
+    let n = ev.len();
+    let a = from_s.floor().max(0.0) as usize;
+    let b = (to_s.ceil().max(0.0) as usize).min(n);
+    for (i, v) in ev.iter_mut().enumerate().take(b).skip(a.min(n)) {
+        let t = i as f64 + 0.5;
+        let f = if t < at_s {
+            (t - from_s) / (at_s - from_s).max(1.0)
+        } else {
+            (to_s - t) / (to_s - at_s).max(1.0)
+        };
+        *v += w * f.clamp(0.0, 1.0);
+    }
+}
+
+/// The evidence per product and second, and each product's counted events per second
+/// (for the words).
+fn evidence(inp: &Inputs) -> (Vec<Vec<f64>>, Vec<Vec<Counts>>) {
+    let n = inp.duration_s.ceil().max(0.0) as usize;
+    let mut ev = vec![vec![0.0; n]; inp.products.len()];
+    let mut counts = vec![vec![Counts::default(); n]; inp.products.len()];
+    let at = |t: f64| (t.max(0.0) as usize).min(n.saturating_sub(1));
+    for (k, p) in inp.products.iter().enumerate() {
+        if n == 0 {
+            break;
+        }
+        if let Some(s) = inp.sales.iter().find(|s| s.sku == p.sku) {
+            let total: f64 = s.per_second.iter().sum();
+            if total > 0.0 {
+                let w = ORDER_WEIGHT / total.sqrt();
+                for (i, q) in s.per_second.iter().enumerate().filter(|(_, q)| **q > 0.0) {
+                    let t = i as f64 + 0.5 - inp.order_lag_s;
+                    add(&mut ev[k], t - ORDER_BEFORE_S, t + ORDER_AFTER_S, w * q);
+                    counts[k][at(t)].items += q;
+                }
+            }
+        }
+        for seg in inp.speech {
+            if names(&seg.text, p) {
+                let (a, b) = (seg.start_s - SPEECH_BEFORE_S, seg.end_s + NAME_AFTER_S);
+                add_fading(&mut ev[k], a, seg.end_s, b, NAME_WEIGHT);
+                counts[k][at(seg.start_s)].named += 1;
+            }
+            if prices(&seg.text, p) {
+                let (a, b) = (seg.start_s - SPEECH_BEFORE_S, seg.end_s + PRICE_AFTER_S);
+                add_fading(&mut ev[k], a, seg.end_s, b, PRICE_WEIGHT);
+                counts[k][at(seg.start_s)].priced += 1;
+            }
+        }
+        for s in inp.screen {
+            if names(&s.text, p) {
+                let (a, b) = (s.t - SCREEN_BEFORE_S, s.t + SCREEN_AFTER_S);
+                add_fading(&mut ev[k], a, s.t, b, SCREEN_WEIGHT);
+                counts[k][at(s.t)].on_screen += 1;
+            }
+        }
+    }
+    (ev, counts)
+}
+
+/// One state per second (0: no product, k + 1: product k) maximising the evidence minus
+/// [`SWITCH_COST`] per change.
+fn viterbi(ev: &[Vec<f64>], n: usize) -> Vec<usize> {
+    let states = ev.len() + 1;
+    let gain = |s: usize, t: usize| {
+        if s == 0 {
+            NONE_LEVEL
+        } else {
+            // Saturating: one product's pile of evidence is not worth more than a clear
+            // second of it; without evidence a product on air stays on air a while.
+            ev[s - 1][t].clamp(CARRY_LEVEL, 1.0)
+        }
+    };
+    // The session opens with no product on air (greetings).
+    let mut score: Vec<f64> = (0..states)
+        .map(|s| gain(s, 0) - if s == 0 { 0.0 } else { SWITCH_COST })
+        .collect();
+    let mut back = vec![vec![0usize; states]; n];
+    for (t, back_t) in back.iter_mut().enumerate().skip(1) {
+        let (best_s, best) =
+            score
+                .iter()
+                .enumerate()
+                .fold((0, f64::NEG_INFINITY), |acc, (s, v)| {
+                    if *v > acc.1 {
+                        (s, *v)
+                    } else {
+                        acc
+                    }
+                });
+        let mut next = vec![0.0; states];
+        for s in 0..states {
+            // On a tie, the change comes as late as it can (a product stays on air until
+            // the next one shows).
+            let (from, v) = if score[s] > best - SWITCH_COST {
+                (s, score[s])
+            } else {
+                (best_s, best - SWITCH_COST)
+            };
+            back_t[s] = from;
+            next[s] = v + gain(s, t);
+        }
+        score = next;
+    }
+    let mut path = vec![0; n];
+    if n == 0 {
+        return path;
+    }
+    let mut s = score
+        .iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |acc, (s, v)| {
+            if *v > acc.1 {
+                (s, *v)
+            } else {
+                acc
+            }
+        })
+        .0;
+    for t in (0..n).rev() {
+        path[t] = s;
+        s = back[t][s];
+    }
+    path
+}
+
+/// The product timeline of `inp`: stretches covering `[0, duration]`, in order.
+pub fn timeline(inp: &Inputs) -> Vec<Stretch> {
+    let n = inp.duration_s.ceil().max(0.0) as usize;
+    if n == 0 {
+        return Vec::new();
+    }
+    let (ev, counts) = evidence(inp);
+    let path = viterbi(&ev, n);
+    let mut out = Vec::new();
+    let mut a = 0;
+    while a < n {
+        let s = path[a];
+        let mut b = a;
+        while b < n && path[b] == s {
+            b += 1;
+        }
+        let (start_s, end_s) = (a as f64, (b as f64).min(inp.duration_s));
+        let total: f64 = ev.iter().map(|e| e[a..b].iter().sum::<f64>()).sum();
+        out.push(match s {
+            0 => Stretch {
+                sku: None,
+                name: None,
+                start_s,
+                end_s,
+                confidence: if total > 0.0 {
+                    (1.0 - total / (b - a) as f64).clamp(0.0, 1.0)
+                } else {
+                    1.0
+                },
+                evidence: vec!["no product's evidence stands out".into()],
+            },
+            k => {
+                let p = &inp.products[k - 1];
+                let own: f64 = ev[k - 1][a..b].iter().sum();
+                let c = counts[k - 1][a..b]
+                    .iter()
+                    .fold(Counts::default(), |acc, c| Counts {
+                        items: acc.items + c.items,
+                        named: acc.named + c.named,
+                        priced: acc.priced + c.priced,
+                        on_screen: acc.on_screen + c.on_screen,
+                    });
+                Stretch {
+                    sku: Some(p.sku.clone()),
+                    name: Some(p.name.clone()),
+                    start_s,
+                    end_s,
+                    confidence: if total > 0.0 { own / total } else { 0.0 },
+                    evidence: words(&c, inp.order_lag_s),
+                }
+            }
+        });
+        a = b;
+    }
+    out
+}
+
+fn words(c: &Counts, lag_s: f64) -> Vec<String> {
+    let mut w = Vec::new();
+    if c.items > 0.0 {
+        w.push(format!(
+            "{} items of its SKU sold (order lag {lag_s:.0} s)",
+            c.items
+        ));
+    }
+    if c.named > 0 {
+        w.push(format!("its name said {}×", c.named));
+    }
+    if c.priced > 0 {
+        w.push(format!("its price said {}×", c.priced));
+    }
+    if c.on_screen > 0 {
+        w.push(format!("its name read on screen {}×", c.on_screen));
+    }
+    if w.is_empty() {
+        w.push("between its own evidence (no change of product)".into());
+    }
+    w
+}
+
+/// The stretch holding time `t` (None outside every stretch).
+pub fn on_air(stretches: &[Stretch], t: f64) -> Option<&Stretch> {
+    stretches.iter().find(|s| s.start_s <= t && t < s.end_s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn product(sku: &str, name: &str, price: f64) -> Product {
+        Product {
+            sku: sku.into(),
+            name: name.into(),
+            price: Some(price),
+            aliases: Vec::new(),
+            category: None,
+        }
+    }
+
+    /// Products explained over `spans`; each named at its start and 80 s in, priced 20 s
+    /// in, sold an item every 25 s from 30 s in (seen `lag` later) where `with_orders`.
+    fn session(
+        spans: &[(f64, f64)],
+        lag: f64,
+        with_orders: &[bool],
+    ) -> (Vec<Product>, Vec<Sales>, Vec<Segment>) {
+        let names = ["保温杯", "手机壳", "蓝牙耳机", "面膜", "电动牙刷", "帆布包"];
+        let prices = [59.0, 19.9, 129.0, 99.0, 199.0, 39.0];
+        let n = spans.last().unwrap().1 as usize + 120;
+        let mut products = Vec::new();
+        let mut sales = Vec::new();
+        let mut speech = Vec::new();
+        for (k, &(a, b)) in spans.iter().enumerate() {
+            let p = product(&format!("SKU-{k}"), names[k], prices[k]);
+            speech.push(Segment::said(
+                a + 2.0,
+                a + 6.0,
+                &format!("来看这款{}", p.name),
+            ));
+            speech.push(Segment::said(
+                a + 20.0,
+                a + 24.0,
+                &format!("今天只要{}元", prices[k]),
+            ));
+            speech.push(Segment::said(a + 40.0, a + 44.0, "家人们看一下这个质感"));
+            speech.push(Segment::said(
+                a + 80.0,
+                a + 84.0,
+                &format!("这个{}真的很好用", p.name),
+            ));
+            let mut per_second = vec![0.0; n];
+            if with_orders[k] {
+                let mut t = a + 30.0;
+                while t < b {
+                    per_second[(t + lag) as usize] += 1.0;
+                    t += 25.0;
+                }
+            }
+            sales.push(Sales {
+                sku: p.sku.clone(),
+                per_second,
+            });
+            products.push(p);
+        }
+        (products, sales, speech)
+    }
+
+    fn boundaries_within(stretches: &[Stretch], truth: &[(f64, f64)], tol: f64) -> usize {
+        truth
+            .iter()
+            .enumerate()
+            .flat_map(|(k, &(a, b))| {
+                let sku = format!("SKU-{k}");
+                let mine: Vec<&Stretch> = stretches
+                    .iter()
+                    .filter(|s| s.sku.as_deref() == Some(&sku))
+                    .collect();
+                let start = mine.iter().map(|s| s.start_s).fold(f64::INFINITY, f64::min);
+                let end = mine
+                    .iter()
+                    .map(|s| s.end_s)
+                    .fold(f64::NEG_INFINITY, f64::max);
+                [(start - a).abs() <= tol, (end - b).abs() <= tol]
+            })
+            .filter(|ok| *ok)
+            .count()
+    }
+
+    #[test]
+    fn products_in_sequence_are_found_within_15_s_from_orders_speech_and_screen() {
+        let truth = [
+            (60.0, 240.0),
+            (240.0, 420.0),
+            (420.0, 600.0),
+            (600.0, 780.0),
+            (780.0, 960.0),
+        ];
+        let (products, sales, speech) = session(&truth, 8.0, &[true; 5]);
+        let screen: Vec<ScreenText> = truth
+            .iter()
+            .zip(&products)
+            .map(|(&(a, _), p)| ScreenText {
+                t: a + 10.0,
+                text: format!("{} 限时价", p.name),
+                confidence: 0.9,
+                x: 0.1,
+                y: 0.1,
+                w: 0.5,
+                h: 0.1,
+            })
+            .collect();
+        let inp = Inputs {
+            duration_s: 1080.0,
+            products: &products,
+            sales: &sales,
+            order_lag_s: 8.0,
+            speech: &speech,
+            screen: &screen,
+        };
+        let st = timeline(&inp);
+        assert_eq!(boundaries_within(&st, &truth, 15.0), 10, "{st:#?}");
+        // Greetings before the first product and the end are no product's.
+        assert_eq!(st.first().unwrap().sku, None);
+        assert!(st.iter().any(|s| s.sku.as_deref() == Some("SKU-2")
+            && s.evidence.iter().any(|e| e.contains("name said"))));
+        // Contiguous, in order, covering the session.
+        assert!(st.windows(2).all(|w| w[0].end_s == w[1].start_s));
+        assert_eq!((st[0].start_s, st.last().unwrap().end_s), (0.0, 1080.0));
+        assert_eq!(
+            on_air(&st, 500.0).and_then(|s| s.sku.as_deref()),
+            Some("SKU-2")
+        );
+    }
+
+    #[test]
+    fn a_product_without_orders_is_found_from_speech_and_a_stray_mention_does_not_split() {
+        let truth = [(30.0, 200.0), (200.0, 370.0), (370.0, 540.0)];
+        let (products, sales, mut speech) = session(&truth, 5.0, &[true, false, true]);
+        // The second product is named once during the third's stretch.
+        speech.push(Segment::said(450.0, 453.0, "刚才的手机壳也还有"));
+        let inp = Inputs {
+            duration_s: 600.0,
+            products: &products,
+            sales: &sales,
+            order_lag_s: 5.0,
+            speech: &speech,
+            screen: &[],
+        };
+        let st = timeline(&inp);
+        assert!(boundaries_within(&st, &truth, 15.0) >= 5, "{st:#?}");
+        let second: Vec<&Stretch> = st
+            .iter()
+            .filter(|s| s.sku.as_deref() == Some("SKU-1"))
+            .collect();
+        assert_eq!(second.len(), 1, "{st:#?}");
+        assert!(!second[0].evidence.iter().any(|e| e.contains("sold")));
+    }
+
+    #[test]
+    fn price_matching_needs_the_whole_number() {
+        let p = product("A", "杯子", 99.0);
+        assert!(prices("只要99元", &p));
+        assert!(!prices("只要199元", &p) && !prices("99.5", &p) && !prices("990", &p));
+        assert!(prices("¥ 99", &p));
+        let q = product("B", "壳", 19.9);
+        assert!(prices("19.9元", &q) && !prices("119.9", &q));
+        // One-character names are too ambiguous to count.
+        assert!(!names("壳子", &q));
+    }
+}
