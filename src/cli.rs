@@ -233,6 +233,11 @@ fn parse_name(s: &str) -> Result<String, String> {
 pub struct AnalysisFlags {
     #[command(flatten)]
     pub exports: ExportArgs,
+    /// Product catalogue: CSV with a header (sku/商品ID, name/商品名称, optional
+    /// price/价格, aliases/别名 separated by |, category/类目), UTF-8 or GBK. Without it the
+    /// products are the SKUs seen in the orders. Gives products.json (the product timeline).
+    #[arg(long, value_name = "FILE")]
+    pub products: Option<PathBuf>,
     /// Skip the pretrained models (speech, audio events, faces): cheap signals only.
     #[arg(long)]
     pub no_models: bool,
@@ -604,6 +609,7 @@ impl AnalysisFlags {
         Ok(AnalyzeOptions {
             comments,
             orders,
+            products: self.products.clone(),
             out_dir,
             name: None,
             start,

@@ -4,9 +4,10 @@
 //! every product, an amount of evidence that the product is on air:
 //! - **orders** of its SKU (per-second items sold, from the order export): the buyers
 //!   decide while it is explained, so an item sold at `t` (already corrected for the
-//!   order lag) speaks for `[t − 20 s, t + 20 s]`; one product's evidence is divided by
-//!   the square root of its items, so a flash sale's hundred orders do not drown a
-//!   product that sold five;
+//!   order lag) speaks for `[t − 30 s, t + 10 s]`, less twice the SKU's session-wide
+//!   rate (old links in the cart sell a trickle all session); one product's evidence is
+//!   divided by the square root of its items, so a flash sale's hundred orders do not
+//!   drown a product that sold five;
 //! - **speech**: a transcript sentence naming the product (name or alias) speaks for
 //!   `[start − 5 s, end + 60 s]` (a host names the product, then explains it), one that
 //!   says its catalogue price for `[start − 5 s, end + 30 s]`;
@@ -14,31 +15,45 @@
 //!
 //! A mention fades from its moment to the ends of its window; orders count evenly. A
 //! dynamic programme (Viterbi) then picks one state per second — a product (its evidence,
-//! at most 1, at least [`CARRY_LEVEL`]) or "no product" (greetings, lotteries, breaks:
+//! at most 1, at least a carry of [`CARRY_LEVEL`] fading since its last clear evidence)
+//! or "no product" (greetings, lotteries, breaks:
 //! [`NONE_LEVEL`]) — and pays [`SWITCH_COST`] at each change, so a stray mention does not split a stretch and a
 //! stretch needs sustained evidence. Each stretch says which evidence it rests on, in
-//! words, and how clear it is (`confidence`: the share of its evidence that is for its
-//! product rather than for the others).
+//! words, and how clear it is (`confidence`: how strong its product's evidence is, and
+//! how much of all evidence is for it rather than for the others).
+
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::signals::ScreenText;
+use crate::signals::{ScreenText, SignalSet};
 use crate::speech::Segment;
 use crate::timelines::catalogue::Product;
+use crate::timelines::ParseReport;
+
+/// File name of the product timeline in a recording's output folder.
+pub const PRODUCTS_FILE: &str = "products.json";
+/// Orders "after" a product's stretch: within this long of its end.
+pub const AFTER_S: f64 = 300.0;
 
 /// Evidence per second that "no product" is on air.
 pub const NONE_LEVEL: f64 = 0.15;
-/// What a product earns per second without evidence: a little less than "no product",
-/// so a product stays on air through a quiet stretch of up to ~`SWITCH_COST` /
-/// (`NONE_LEVEL` − `CARRY_LEVEL`) ≈ 80 s before the timeline calls it "no product" (the
-/// host explains on without naming it, selling, or showing a card).
+/// What a product earns per second without evidence right after its last clear evidence
+/// (fading with [`CARRY_FADE_S`]): a little less than "no product", so a product stays on
+/// air through a short quiet stretch (the host explains on without naming it, selling, or
+/// showing a card) and the next product takes over where its own evidence starts, while
+/// a long quiet end (goodbyes) becomes "no product".
 pub const CARRY_LEVEL: f64 = 0.10;
+/// Time constant of the carry's fade, seconds.
+pub const CARRY_FADE_S: f64 = 20.0;
+/// Evidence per second that counts as "clear" for the carry.
+const CLEAR_EVIDENCE: f64 = 0.2;
 /// Cost of changing state (in seconds of full evidence).
 pub const SWITCH_COST: f64 = 4.0;
 /// Order evidence window around a (lag-corrected) sale: from this long before…
-const ORDER_BEFORE_S: f64 = 20.0;
+const ORDER_BEFORE_S: f64 = 30.0;
 /// …to this long after.
-const ORDER_AFTER_S: f64 = 20.0;
+const ORDER_AFTER_S: f64 = 10.0;
 const SPEECH_BEFORE_S: f64 = 5.0;
 const NAME_AFTER_S: f64 = 60.0;
 const PRICE_AFTER_S: f64 = 30.0;
@@ -47,7 +62,7 @@ const SCREEN_AFTER_S: f64 = 25.0;
 /// Weight of one mention (per second of its window) by kind.
 const NAME_WEIGHT: f64 = 0.8;
 const PRICE_WEIGHT: f64 = 0.6;
-const SCREEN_WEIGHT: f64 = 0.8;
+const SCREEN_WEIGHT: f64 = 1.2;
 /// Weight of one product's orders in all (per second of a sale's window, before the
 /// square-root normalisation).
 const ORDER_WEIGHT: f64 = 1.2;
@@ -80,7 +95,9 @@ pub struct Stretch {
     pub name: Option<String>,
     pub start_s: f64,
     pub end_s: f64,
-    /// 0–1: the share of the stretch's evidence that is for its product.
+    /// 0–1: per second, the product's own evidence (at most 1) times its share of all
+    /// products' evidence, averaged over the stretch (for "no product": 1 less the
+    /// products' evidence per second).
     pub confidence: f64,
     /// What the stretch rests on, in words.
     pub evidence: Vec<String>,
@@ -175,11 +192,20 @@ fn evidence(inp: &Inputs) -> (Vec<Vec<f64>>, Vec<Vec<Counts>>) {
         if let Some(s) = inp.sales.iter().find(|s| s.sku == p.sku) {
             let total: f64 = s.per_second.iter().sum();
             if total > 0.0 {
-                let w = ORDER_WEIGHT / total.sqrt();
+                // Items in each second's window, less twice what the SKU's session-wide
+                // rate puts there: a cart's old links keep selling a trickle all session,
+                // which says nothing about what is on air.
+                let window = ORDER_BEFORE_S + ORDER_AFTER_S;
+                let background = 2.0 * total / n as f64 * window;
+                let mut near = vec![0.0; n];
                 for (i, q) in s.per_second.iter().enumerate().filter(|(_, q)| **q > 0.0) {
                     let t = i as f64 + 0.5 - inp.order_lag_s;
-                    add(&mut ev[k], t - ORDER_BEFORE_S, t + ORDER_AFTER_S, w * q);
+                    add(&mut near, t - ORDER_AFTER_S, t + ORDER_BEFORE_S, *q);
                     counts[k][at(t)].items += q;
+                }
+                let w = ORDER_WEIGHT / total.sqrt();
+                for (e, v) in ev[k].iter_mut().zip(&near) {
+                    *e += w * (v - background).max(0.0);
                 }
             }
         }
@@ -210,13 +236,28 @@ fn evidence(inp: &Inputs) -> (Vec<Vec<f64>>, Vec<Vec<Counts>>) {
 /// [`SWITCH_COST`] per change.
 fn viterbi(ev: &[Vec<f64>], n: usize) -> Vec<usize> {
     let states = ev.len() + 1;
+    // Per product and second: the carry left since its last clear evidence.
+    let carry: Vec<Vec<f64>> = ev
+        .iter()
+        .map(|e| {
+            let mut last = f64::NEG_INFINITY;
+            (0..n)
+                .map(|t| {
+                    if e[t] >= CLEAR_EVIDENCE {
+                        last = t as f64;
+                    }
+                    CARRY_LEVEL * (-(t as f64 - last) / CARRY_FADE_S).exp()
+                })
+                .collect()
+        })
+        .collect();
     let gain = |s: usize, t: usize| {
         if s == 0 {
             NONE_LEVEL
         } else {
             // Saturating: one product's pile of evidence is not worth more than a clear
             // second of it; without evidence a product on air stays on air a while.
-            ev[s - 1][t].clamp(CARRY_LEVEL, 1.0)
+            ev[s - 1][t].min(1.0).max(carry[s - 1][t])
         }
     };
     // The session opens with no product on air (greetings).
@@ -237,13 +278,15 @@ fn viterbi(ev: &[Vec<f64>], n: usize) -> Vec<usize> {
                     }
                 });
         let mut next = vec![0.0; states];
+        // A change costs a hair more the earlier it is, so that among equally good
+        // timelines the changes come as late as they can: a product stays on air until
+        // the next one shows.
+        let cost = SWITCH_COST + 1e-6 * (n - t) as f64;
         for s in 0..states {
-            // On a tie, the change comes as late as it can (a product stays on air until
-            // the next one shows).
-            let (from, v) = if score[s] > best - SWITCH_COST {
+            let (from, v) = if score[s] >= best - cost {
                 (s, score[s])
             } else {
-                (best_s, best - SWITCH_COST)
+                (best_s, best - cost)
             };
             back_t[s] = from;
             next[s] = v + gain(s, t);
@@ -305,7 +348,21 @@ pub fn timeline(inp: &Inputs) -> Vec<Stretch> {
             },
             k => {
                 let p = &inp.products[k - 1];
-                let own: f64 = ev[k - 1][a..b].iter().sum();
+                // Per second, its own evidence (at most 1) times its share of all
+                // products' evidence: faint evidence or a close rival is little
+                // confidence.
+                let own: f64 = (a..b)
+                    .map(|t| {
+                        let all: f64 = ev.iter().map(|e| e[t]).sum();
+                        let mine = ev[k - 1][t];
+                        if all > 0.0 {
+                            mine.min(1.0) * mine / all
+                        } else {
+                            0.0
+                        }
+                    })
+                    .sum::<f64>()
+                    / (b - a) as f64;
                 let c = counts[k - 1][a..b]
                     .iter()
                     .fold(Counts::default(), |acc, c| Counts {
@@ -319,7 +376,7 @@ pub fn timeline(inp: &Inputs) -> Vec<Stretch> {
                     name: Some(p.name.clone()),
                     start_s,
                     end_s,
-                    confidence: if total > 0.0 { own / total } else { 0.0 },
+                    confidence: (own * 100.0).round() / 100.0,
                     evidence: words(&c, inp.order_lag_s),
                 }
             }
@@ -355,6 +412,218 @@ fn words(c: &Counts, lag_s: f64) -> Vec<String> {
 /// The stretch holding time `t` (None outside every stretch).
 pub fn on_air(stretches: &[Stretch], t: f64) -> Option<&Stretch> {
     stretches.iter().find(|s| s.start_s <= t && t < s.end_s)
+}
+
+/// What one product did over the session (what a team reads to decide which product
+/// explanation to reuse).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductFigures {
+    pub sku: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
+    /// Seconds on air (all its stretches) and how many stretches.
+    pub air_time_s: f64,
+    pub stretches: usize,
+    /// Items of its SKU sold during its stretches and within [`AFTER_S`] after them
+    /// (order times corrected by the lag), and the sale amount of those when the
+    /// catalogue gives a price.
+    pub items_during: f64,
+    pub items_after: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gmv_during: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gmv_after: Option<f64>,
+    /// Comments and product questions (问价/怎么买: the lexicon's `question` class) per
+    /// minute on air.
+    pub comments_per_min: f64,
+    pub questions_per_min: f64,
+}
+
+/// `products.json`: the product timeline of one recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductsFile {
+    pub schema_version: u32,
+    /// `catalogue` (`--products`) or `orders` (the SKUs sold).
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalogue: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalogue_report: Option<ParseReport>,
+    /// The order lag used (seconds from a moment to its orders).
+    pub order_lag_s: f64,
+    pub stretches: Vec<Stretch>,
+    pub products: Vec<ProductFigures>,
+    /// SKUs sold that the catalogue does not list, and listed ones that sold nothing.
+    #[serde(default)]
+    pub unknown_skus: Vec<String>,
+    #[serde(default)]
+    pub unsold_skus: Vec<String>,
+    /// Products too weakly evidenced to get a stretch of their own, with the reason.
+    #[serde(default)]
+    pub not_found: Vec<NotFound>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotFound {
+    pub sku: String,
+    pub name: String,
+    pub reason: String,
+}
+
+/// Per-second values of track `name` over `n` seconds (0 where it has none).
+fn per_second(set: &SignalSet, name: &str, n: usize) -> Vec<f64> {
+    let mut out = vec![0.0; n];
+    if let Some(t) = set.get(name) {
+        for (ts, v) in t.times_s.iter().zip(&t.values) {
+            let i = ts.floor().max(0.0) as usize;
+            if i < n && v.is_finite() {
+                out[i] += f64::from(*v);
+            }
+        }
+    }
+    out
+}
+
+/// The SKUs with a per-SKU order track in `set` (`sku:<SKU>`), best sellers first.
+pub fn skus_sold(set: &SignalSet) -> Vec<String> {
+    set.tracks
+        .iter()
+        .filter_map(|t| t.name.strip_prefix("sku:").map(str::to_string))
+        .collect()
+}
+
+/// Everything products.json says, from the catalogue (or the SKUs sold), the tracks of
+/// the analysis (`sku:*`, `comments`, `kw_question`), the transcript and the screen text.
+#[derive(Debug)]
+pub struct Build<'a> {
+    pub catalogue: Option<(PathBuf, Vec<Product>, ParseReport)>,
+    pub tracks: &'a SignalSet,
+    pub duration_s: f64,
+    pub order_lag_s: f64,
+    pub speech: &'a [Segment],
+    pub screen: &'a [ScreenText],
+}
+
+impl Build<'_> {
+    pub fn run(self) -> ProductsFile {
+        let n = self.duration_s.ceil().max(0.0) as usize;
+        let sold = skus_sold(self.tracks);
+        let (source, catalogue, report, products) = match self.catalogue {
+            Some((path, products, report)) => ("catalogue", Some(path), Some(report), products),
+            None => (
+                "orders",
+                None,
+                None,
+                sold.iter().map(|s| Product::from_sku(s)).collect(),
+            ),
+        };
+        let sales: Vec<Sales> = sold
+            .iter()
+            .map(|sku| Sales {
+                sku: sku.clone(),
+                per_second: per_second(self.tracks, &format!("sku:{sku}"), n),
+            })
+            .collect();
+        let inputs = Inputs {
+            duration_s: self.duration_s,
+            products: &products,
+            sales: &sales,
+            order_lag_s: self.order_lag_s,
+            speech: self.speech,
+            screen: self.screen,
+        };
+        let stretches = timeline(&inputs);
+        let comments = per_second(self.tracks, "comments", n);
+        let questions = per_second(self.tracks, "kw_question", n);
+        let lag = self.order_lag_s;
+        let mut figures = Vec::new();
+        let mut not_found = Vec::new();
+        for p in &products {
+            let mine: Vec<&Stretch> = stretches
+                .iter()
+                .filter(|s| s.sku.as_deref() == Some(p.sku.as_str()))
+                .collect();
+            let sale = sales.iter().find(|s| s.sku == p.sku);
+            if mine.is_empty() {
+                not_found.push(NotFound {
+                    sku: p.sku.clone(),
+                    name: p.name.clone(),
+                    reason: if sale.is_none() {
+                        "no orders, and its name was neither heard nor read on screen long \
+                         enough for a stretch of its own"
+                            .into()
+                    } else {
+                        "its evidence never outweighed the products around it".into()
+                    },
+                });
+            }
+            let air: f64 = mine.iter().map(|s| s.end_s - s.start_s).sum::<f64>() + 0.0;
+            let inside = |t: f64| mine.iter().any(|s| s.start_s <= t && t < s.end_s);
+            let after =
+                |t: f64| !inside(t) && mine.iter().any(|s| s.end_s <= t && t < s.end_s + AFTER_S);
+            let (mut during, mut later) = (0.0, 0.0);
+            if let Some(s) = sale {
+                for (i, q) in s.per_second.iter().enumerate().filter(|(_, q)| **q > 0.0) {
+                    let t = i as f64 + 0.5 - lag;
+                    if inside(t) {
+                        during += q;
+                    } else if after(t) {
+                        later += q;
+                    }
+                }
+            }
+            let rate = |v: &[f64]| {
+                if air <= 0.0 {
+                    return 0.0;
+                }
+                let sum: f64 = v
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| inside(*i as f64 + 0.5))
+                    .map(|(_, x)| x)
+                    .sum();
+                (sum / air * 60.0 * 100.0).round() / 100.0
+            };
+            figures.push(ProductFigures {
+                sku: p.sku.clone(),
+                name: p.name.clone(),
+                price: p.price,
+                air_time_s: air,
+                stretches: mine.len(),
+                items_during: during,
+                items_after: later,
+                gmv_during: p.price.map(|x| (x * during * 100.0).round() / 100.0),
+                gmv_after: p.price.map(|x| (x * later * 100.0).round() / 100.0),
+                comments_per_min: rate(&comments),
+                questions_per_min: rate(&questions),
+            });
+        }
+        let listed: std::collections::HashSet<&str> =
+            products.iter().map(|p| p.sku.as_str()).collect();
+        let unknown_skus = sold
+            .iter()
+            .filter(|s| !listed.contains(s.as_str()))
+            .cloned()
+            .collect();
+        let unsold_skus = products
+            .iter()
+            .filter(|p| !sold.contains(&p.sku))
+            .map(|p| p.sku.clone())
+            .collect();
+        ProductsFile {
+            schema_version: 1,
+            source: source.into(),
+            catalogue,
+            catalogue_report: report,
+            order_lag_s: lag,
+            stretches,
+            products: figures,
+            unknown_skus,
+            unsold_skus,
+            not_found,
+        }
+    }
 }
 
 #[cfg(test)]

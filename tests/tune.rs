@@ -50,6 +50,30 @@ fn simulate_editors(
         assert_eq!(o.status.code(), Some(0));
         let stem = dir.join("session");
         let h = read_json(&stem.join("highlights.json"));
+        // The orders name SKUs: the product timeline is written, valid, and puts each
+        // flash sale's SKU on air during the sale.
+        let products = read_json(&stem.join("products.json"));
+        let errors = validate_json(&products, &root().join("schema/products.schema.json"));
+        assert!(errors.is_empty(), "{errors:?}");
+        for m in s.truth["moments"].as_array().unwrap() {
+            if m["kind"] != "flash_sale" {
+                continue;
+            }
+            let span = (m["start_s"].as_f64().unwrap(), m["end_s"].as_f64().unwrap());
+            assert!(
+                products["stretches"].as_array().unwrap().iter().any(|st| {
+                    st["sku"] == m["sku"]
+                        && overlap(
+                            span,
+                            (
+                                st["start_s"].as_f64().unwrap(),
+                                st["end_s"].as_f64().unwrap(),
+                            ),
+                        ) > 0.0
+                }),
+                "{m} not on air in {products}"
+            );
+        }
         let moments: Vec<(String, (f64, f64))> = s.truth["moments"]
             .as_array()
             .unwrap()

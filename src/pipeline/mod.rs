@@ -189,6 +189,8 @@ pub struct AnalyzeOptions {
     pub cascade: CascadeSettings,
     /// The speech stage's settings (`[speech]` of the profile, `--language`).
     pub speech: SpeechSettings,
+    /// Product catalogue (`--products`); without it the products are the SKUs sold.
+    pub products: Option<PathBuf>,
 }
 
 /// Which pretrained models run and where.
@@ -369,6 +371,17 @@ pub fn analyze_with_models(
         )
     })?;
 
+    // The product catalogue: a broken one fails now, naming the file and line.
+    let catalogue = match &opts.products {
+        Some(path) => {
+            let (products, report) =
+                crate::timelines::catalogue::read_catalogue(path, opts.strict)?;
+            tracing::info!("{}", report.summary());
+            Some((path.clone(), products, report))
+        }
+        None => None,
+    };
+
     // 3. Media tracks.
     let signals_path = dir.join(report::SIGNALS_FILE);
     let (media, cache_key) = media::tracks(
@@ -539,6 +552,35 @@ pub fn analyze_with_models(
             h.top_comments = comments;
         }
     }
+    // The product timeline (with a catalogue, or when orders name SKUs): each highlight
+    // is tagged with the product on air at its peak.
+    let products =
+        (catalogue.is_some() || !crate::products::skus_sold(&all).is_empty()).then(|| {
+            crate::products::Build {
+                catalogue,
+                tracks: &all,
+                duration_s: analysed_until_s,
+                order_lag_s: curve.lag_of("orders"),
+                speech: transcript.as_ref().map_or(&[][..], |t| &t.segments),
+                screen: &all.screen_text,
+            }
+            .run()
+        });
+    if let Some(p) = &products {
+        for h in &mut highlights {
+            if let Some(sku) =
+                crate::products::on_air(&p.stretches, h.peak_s).and_then(|s| s.sku.as_ref())
+            {
+                let tag = format!("sku:{sku}");
+                if !h.tags.contains(&tag) {
+                    h.tags.push(tag);
+                }
+            }
+        }
+        for sku in &p.unknown_skus {
+            tracing::warn!("orders name SKU {sku}, which the product catalogue does not list");
+        }
+    }
     clock.add("classify", since);
 
     // 7. Report.
@@ -591,6 +633,13 @@ pub fn analyze_with_models(
         None if previous.as_ref().is_some_and(|t| t.has_edits()) => {}
         None => {
             let _ = std::fs::remove_file(&transcript_path);
+        }
+    }
+    let products_path = dir.join(crate::products::PRODUCTS_FILE);
+    match &products {
+        Some(p) => report::write_json(&products_path, p)?,
+        None => {
+            let _ = std::fs::remove_file(&products_path);
         }
     }
     let highlights_path = dir.join(report::HIGHLIGHTS_FILE);
