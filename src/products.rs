@@ -414,6 +414,46 @@ pub fn on_air(stretches: &[Stretch], t: f64) -> Option<&Stretch> {
     stretches.iter().find(|s| s.start_s <= t && t < s.end_s)
 }
 
+/// `span` (peaking at `peak_s`) cut so that it shows one product only: the stretches of
+/// every product other than the one on air at the peak (or, with no product at the peak,
+/// the one it overlaps most) are cut off, on the side they are on. Spans that touch one
+/// product or none come back as they are; a span is never cut below 1 s around its peak.
+pub fn one_product(span: (f64, f64), peak_s: f64, stretches: &[Stretch]) -> (f64, f64) {
+    let (mut a, mut b) = span;
+    let touched: Vec<&Stretch> = stretches
+        .iter()
+        .filter(|s| s.sku.is_some() && s.start_s < b && s.end_s > a)
+        .collect();
+    let mut skus: Vec<&str> = touched.iter().filter_map(|s| s.sku.as_deref()).collect();
+    skus.sort_unstable();
+    skus.dedup();
+    if skus.len() <= 1 {
+        return span;
+    }
+    let keep = on_air(stretches, peak_s)
+        .and_then(|s| s.sku.as_deref())
+        .or_else(|| {
+            touched
+                .iter()
+                .max_by(|x, y| {
+                    let o = |s: &Stretch| s.end_s.min(b) - s.start_s.max(a);
+                    o(x).total_cmp(&o(y))
+                })
+                .and_then(|s| s.sku.as_deref())
+        });
+    for s in &touched {
+        if s.sku.as_deref() == keep {
+            continue;
+        }
+        if s.end_s <= peak_s {
+            a = a.max(s.end_s);
+        } else if s.start_s >= peak_s {
+            b = b.min(s.start_s);
+        }
+    }
+    (a.min(peak_s - 0.5), b.max(peak_s + 0.5))
+}
+
 /// What one product did over the session (what a team reads to decide which product
 /// explanation to reuse).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -777,6 +817,32 @@ mod tests {
             .collect();
         assert_eq!(second.len(), 1, "{st:#?}");
         assert!(!second[0].evidence.iter().any(|e| e.contains("sold")));
+    }
+
+    #[test]
+    fn a_span_is_cut_to_the_product_on_air_at_its_peak() {
+        let st = |sku: Option<&str>, a: f64, b: f64| Stretch {
+            sku: sku.map(str::to_string),
+            name: None,
+            start_s: a,
+            end_s: b,
+            confidence: 1.0,
+            evidence: Vec::new(),
+        };
+        let tl = [
+            st(None, 0.0, 30.0),
+            st(Some("A"), 30.0, 130.0),
+            st(Some("B"), 130.0, 230.0),
+            st(None, 230.0, 260.0),
+            st(Some("C"), 260.0, 400.0),
+        ];
+        assert_eq!(one_product((110.0, 150.0), 120.0, &tl), (110.0, 130.0));
+        assert_eq!(one_product((110.0, 150.0), 140.0, &tl), (130.0, 150.0));
+        // One product (and no product) only: unchanged.
+        assert_eq!(one_product((10.0, 60.0), 40.0, &tl), (10.0, 60.0));
+        assert_eq!(one_product((200.0, 255.0), 240.0, &tl), (200.0, 255.0));
+        // Peak on no product: the product it overlaps most stays.
+        assert_eq!(one_product((220.0, 280.0), 245.0, &tl), (230.0, 280.0));
     }
 
     #[test]

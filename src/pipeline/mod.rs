@@ -532,6 +532,30 @@ pub fn analyze_with_models(
         mut highlights,
         ..
     } = scored;
+    // The product timeline (with a catalogue, or when orders name SKUs). With a catalogue
+    // a highlight shows one product only (cut at the other products' stretches) and is
+    // tagged with the product on air at its peak.
+    let products =
+        (catalogue.is_some() || !crate::products::skus_sold(&all).is_empty()).then(|| {
+            crate::products::Build {
+                catalogue,
+                tracks: &all,
+                duration_s: analysed_until_s,
+                order_lag_s: curve.lag_of("orders"),
+                speech: transcript.as_ref().map_or(&[][..], |t| &t.segments),
+                screen: &all.screen_text,
+            }
+            .run()
+        });
+    // With a catalogue (products sold one after another) the highlights follow the
+    // timeline; from orders alone (background sales of every SKU) it only informs.
+    let follow = products.as_ref().filter(|p| p.source == "catalogue");
+    if let Some(p) = follow {
+        for h in &mut highlights {
+            (h.start_s, h.end_s) =
+                crate::products::one_product((h.start_s, h.end_s), h.peak_s, &p.stretches);
+        }
+    }
     for h in &mut highlights {
         (h.kind, h.tags, h.type_evidence) = crate::classify::classify(h, &all, &curve);
         if let Some(t) = &transcript {
@@ -552,21 +576,7 @@ pub fn analyze_with_models(
             h.top_comments = comments;
         }
     }
-    // The product timeline (with a catalogue, or when orders name SKUs): each highlight
-    // is tagged with the product on air at its peak.
-    let products =
-        (catalogue.is_some() || !crate::products::skus_sold(&all).is_empty()).then(|| {
-            crate::products::Build {
-                catalogue,
-                tracks: &all,
-                duration_s: analysed_until_s,
-                order_lag_s: curve.lag_of("orders"),
-                speech: transcript.as_ref().map_or(&[][..], |t| &t.segments),
-                screen: &all.screen_text,
-            }
-            .run()
-        });
-    if let Some(p) = &products {
+    if let Some(p) = follow {
         for h in &mut highlights {
             if let Some(sku) =
                 crate::products::on_air(&p.stretches, h.peak_s).and_then(|s| s.sku.as_ref())
@@ -577,9 +587,9 @@ pub fn analyze_with_models(
                 }
             }
         }
-        for sku in &p.unknown_skus {
-            tracing::warn!("orders name SKU {sku}, which the product catalogue does not list");
-        }
+    }
+    for sku in follow.iter().flat_map(|p| &p.unknown_skus) {
+        tracing::warn!("orders name SKU {sku}, which the product catalogue does not list");
     }
     clock.add("classify", since);
 
