@@ -17,7 +17,8 @@
 //! dynamic programme (Viterbi) then picks one state per second — a product (its evidence,
 //! at most 1, at least a carry of [`CARRY_LEVEL`] fading since its last clear evidence)
 //! or "no product" (greetings, lotteries, breaks:
-//! [`NONE_LEVEL`]) — and pays [`SWITCH_COST`] at each change, so a stray mention does not split a stretch and a
+//! [`NONE_LEVEL`]) — and pays [`SWITCH_COST`] at each change (a session opens and closes
+//! with no product on air: greetings, goodbyes), so a stray mention does not split a stretch and a
 //! stretch needs sustained evidence. Each stretch says which evidence it rests on, in
 //! words, and how clear it is (`confidence`: how strong its product's evidence is, and
 //! how much of all evidence is for it rather than for the others).
@@ -297,16 +298,22 @@ fn viterbi(ev: &[Vec<f64>], n: usize) -> Vec<usize> {
     if n == 0 {
         return path;
     }
+    // …and closes with none (goodbyes): ending on a product costs a change too.
+    let closing = |s: usize, v: f64| if s == 0 { v } else { v - SWITCH_COST };
     let mut s = score
         .iter()
         .enumerate()
-        .fold((0, f64::NEG_INFINITY), |acc, (s, v)| {
-            if *v > acc.1 {
-                (s, *v)
-            } else {
-                acc
-            }
-        })
+        .map(|(s, v)| (s, closing(s, *v)))
+        .fold(
+            (0, f64::NEG_INFINITY),
+            |acc, (s, v)| {
+                if v > acc.1 {
+                    (s, v)
+                } else {
+                    acc
+                }
+            },
+        )
         .0;
     for t in (0..n).rev() {
         path[t] = s;

@@ -106,7 +106,8 @@ fn four_products_in_sequence_with_and_without_the_catalogue() {
     let found = stretches(&products);
     let (hit, all) = boundaries_within(&found, &truth, 15.0);
     eprintln!("with the catalogue: {hit}/{all} boundaries within 15 s: {found:?}");
-    assert!(hit * 4 >= all * 3, "{hit}/{all}: {found:?}");
+    // The target: at least 90 % of the boundaries within ±15 s.
+    assert!(hit * 10 >= all * 9, "{hit}/{all}: {found:?}");
     assert_eq!(products["source"], "catalogue");
     // Every product with its own stretch; the one without orders found from its card.
     let by_sku = |sku: &str| {
