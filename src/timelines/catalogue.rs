@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::csvrows::{column, next_row};
+use super::csvrows::{column, missing_column, next_row, with_headers};
 use super::orders::parse_amount;
 use super::text::TextReader;
 use super::{ParseReport, TimelineError};
@@ -77,33 +77,9 @@ pub fn read_catalogue_from(
     strict: bool,
 ) -> Result<(Vec<Product>, ParseReport), TimelineError> {
     let mut report = ParseReport::new(path, "products-csv", text.encoding, strict);
-    let format_err = |line: u64, message: String| TimelineError::Format {
-        path: path.to_path_buf(),
-        line,
-        message,
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text);
-    let headers = rdr
-        .headers()
-        .map_err(|e| format_err(1, format!("cannot read the header row: {e}")))?
-        .clone();
-    if headers.is_empty() || headers.iter().all(str::is_empty) {
-        return Err(format_err(1, "the file is empty (no header row)".into()));
-    }
+    let (mut rdr, headers) = with_headers(path, text)?;
     let find = |names: &[&str]| column(&headers, names);
-    let missing = |what: &str, names: &[&str]| {
-        format_err(
-            1,
-            format!(
-                "no {what} column among {:?} (known names: {})",
-                headers.iter().collect::<Vec<_>>(),
-                names.join(", ")
-            ),
-        )
-    };
+    let missing = |what: &str, names: &[&str]| missing_column(path, &headers, what, names);
     let sku_col = find(SKU_COLUMNS).ok_or_else(|| missing("SKU", SKU_COLUMNS))?;
     let name_col = find(NAME_COLUMNS).ok_or_else(|| missing("product name", NAME_COLUMNS))?;
     let price_col = find(PRICE_COLUMNS);
@@ -158,10 +134,11 @@ pub fn read_catalogue_from(
         });
     }
     if products.is_empty() {
-        return Err(format_err(
-            1,
-            format!("no usable product row ({} skipped)", report.rows_skipped),
-        ));
+        return Err(TimelineError::Format {
+            path: path.to_path_buf(),
+            line: 1,
+            message: format!("no usable product row ({} skipped)", report.rows_skipped),
+        });
     }
     Ok((products, report))
 }

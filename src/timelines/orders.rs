@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::csvrows::{column, next_row};
+use super::csvrows::{column, missing_column, next_row, with_headers};
 use super::times::{offset_s, parse_instant, RowTime};
 use super::{Order, ParseReport, ReadContext, TextReader, TimelineError};
 
@@ -76,33 +76,10 @@ pub fn read_orders_from(
     sink: &mut dyn FnMut(Order),
 ) -> Result<ParseReport, TimelineError> {
     let mut report = ParseReport::new(path, "orders-csv", text.encoding, ctx.strict);
-    let format_err = |line: u64, message: String| TimelineError::Format {
-        path: path.to_path_buf(),
-        line,
-        message,
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text);
-    let headers = rdr
-        .headers()
-        .map_err(|e| format_err(1, format!("cannot read the header row: {e}")))?
-        .clone();
-    if headers.is_empty() || headers.iter().all(str::is_empty) {
-        return Err(format_err(1, "the file is empty (no header row)".into()));
-    }
+    let (mut rdr, headers) = with_headers(path, text)?;
     let find = |names: &[&str]| column(&headers, names);
-    let time_col = find(TIME_COLUMNS).ok_or_else(|| {
-        format_err(
-            1,
-            format!(
-                "no order time column among {:?} (known names: {})",
-                headers.iter().collect::<Vec<_>>(),
-                TIME_COLUMNS.join(", ")
-            ),
-        )
-    })?;
+    let time_col = find(TIME_COLUMNS)
+        .ok_or_else(|| missing_column(path, &headers, "order time", TIME_COLUMNS))?;
     let amount_col = find(AMOUNT_COLUMNS);
     let sku_col = find(SKU_COLUMNS);
     let qty_col = find(QTY_COLUMNS);

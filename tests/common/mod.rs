@@ -385,16 +385,20 @@ pub fn track_points(signals: &Value, name: &str) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// The display matrix's rotation ffprobe reports for the first video stream.
-pub fn ffprobe_rotation(path: &Path) -> Option<f64> {
-    let p = ffprobe(path);
-    let v = p["streams"]
+/// ffprobe's description of the first video stream of `path`.
+pub fn first_video_stream(path: &Path) -> Value {
+    ffprobe(path)["streams"]
         .as_array()
         .expect("ffprobe/ffmpeg output")
         .iter()
         .find(|s| s["codec_type"] == "video")
         .expect("ffprobe/ffmpeg output")
-        .clone();
+        .clone()
+}
+
+/// The display matrix's rotation ffprobe reports for the first video stream.
+pub fn ffprobe_rotation(path: &Path) -> Option<f64> {
+    let v = first_video_stream(path);
     v["side_data_list"]
         .as_array()?
         .iter()
@@ -404,14 +408,7 @@ pub fn ffprobe_rotation(path: &Path) -> Option<f64> {
 /// One RGB24 frame of `path` at `t` seconds, as FFmpeg's command line shows it (it
 /// honours the display matrix), with its size.
 pub fn frame_at(path: &Path, t: f64) -> (Vec<u8>, usize, usize) {
-    let p = ffprobe(path);
-    let v = p["streams"]
-        .as_array()
-        .expect("ffprobe/ffmpeg output")
-        .iter()
-        .find(|s| s["codec_type"] == "video")
-        .expect("ffprobe/ffmpeg output")
-        .clone();
+    let v = first_video_stream(path);
     let (w, h) = (
         v["width"].as_u64().expect("ffprobe/ffmpeg output") as usize,
         v["height"].as_u64().expect("ffprobe/ffmpeg output") as usize,
