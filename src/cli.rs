@@ -448,6 +448,13 @@ pub struct RenderFlags {
     /// warn.
     #[arg(long)]
     pub avoid_claims: bool,
+    /// Also cut one clip per product of the product timeline (products.json: from
+    /// `--products`, or the SKUs of the orders): its best explanation
+    /// (`product_<sku>_<platform>.mp4`, the preset's `product_clip_s` long at most) and
+    /// its closing moment when apart (`product_<sku>_closing_<platform>.mp4`); products
+    /// with too little evidence are listed in the manifest, not clipped.
+    #[arg(long)]
+    pub product_clips: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -484,6 +491,7 @@ impl RenderFlags {
             avoid_claims: self.avoid_claims,
             min_clip_s: profile.selection.min_len_s,
             approved: false,
+            product_clips: self.product_clips,
             platforms,
             render: crate::render::RenderOptions {
                 device,

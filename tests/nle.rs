@@ -476,6 +476,8 @@ fn manifest_value(cover: Option<&str>, timelines: bool) -> Value {
         highlights_file: "highlights.json".into(),
         clips: vec![ManifestClip {
             rank: 1,
+            clip_kind: livecut::report::ClipKind::Highlight,
+            product: None,
             platform: "douyin".into(),
             path: "clips/1_douyin.mp4".into(),
             requested: Span::new(40.0, 52.0),
@@ -509,6 +511,7 @@ fn manifest_value(cover: Option<&str>, timelines: bool) -> Value {
             cover: cover.map(Into::into),
             subtitles: None,
         }],
+        products_not_clipped: Vec::new(),
         timelines: timelines.then(nle::TimelinePaths::default),
     };
     serde_json::to_value(&manifest).unwrap()

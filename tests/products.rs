@@ -59,6 +59,7 @@ fn boundaries_within(
 
 #[test]
 fn four_products_in_sequence_with_and_without_the_catalogue() {
+    // (product clips: see `product_clips` below, on the analysis with the catalogue)
     let dir = scratch("products");
     let status = std::process::Command::new("python3")
         .arg(root().join("fixtures/make_products.py"))
@@ -180,6 +181,8 @@ fn four_products_in_sequence_with_and_without_the_catalogue() {
         assert!(skus.len() <= 1, "{h} spans {skus:?}");
     }
 
+    product_clips(&dir, &truth, &found);
+
     // Without the catalogue: the SKUs sold are the products; the ones with orders found.
     let (products, _) = analyze("without", false);
     let found = stretches(&products);
@@ -195,5 +198,120 @@ fn four_products_in_sequence_with_and_without_the_catalogue() {
                 .any(|s| s.0.as_deref() == Some(sku) && s.1 < b && s.2 > a),
             "{sku}: {found:?}"
         );
+    }
+}
+
+/// A small 9:16 preset for the product clips (fast to encode in the suite).
+const TINY_PRESET: &str = r#"
+[platforms.tiny]
+title = "tiny test preset"
+mode = "encode"
+width = 144
+height = 256
+aspect = "9:16"
+framing = "follow"
+max_fps = 15.0
+min_duration_s = 3.0
+max_duration_s = 60.0
+product_clip_s = 45.0
+video_codec = "h264"
+video_profile = "high"
+video_level = "4.1"
+video_bitrate_kbps = 300
+video_maxrate_kbps = 400
+video_bufsize_kbps = 600
+gop_s = 2.0
+audio_codec = "aac"
+audio_sample_rate = 48000
+audio_channels = 2
+audio_bitrate_kbps = 64
+loudness_lufs = -14.0
+true_peak_dbtp = -1.0
+max_bytes = 50_000_000
+faststart = true
+sources = ["test preset"]
+"#;
+
+/// `cut --product-clips` on the analysis with the catalogue: one explanation clip per
+/// product on air, each inside its own stretch (and its truth span), at most the preset's
+/// `product_clip_s`, its name and price in the title; the products never on air listed
+/// with the reason.
+fn product_clips(dir: &std::path::Path, truth: &Value, found: &[(Option<String>, f64, f64)]) {
+    let profile = dir.join("tiny.toml");
+    std::fs::write(&profile, TINY_PRESET).unwrap();
+    let o = run(livecut()
+        .arg("cut")
+        .arg(dir.join("with/products/highlights.json"))
+        .args(["--product-clips", "--top", "0", "--platforms", "tiny"])
+        .arg("--profile")
+        .arg(&profile));
+    assert_eq!(o.status.code(), Some(0));
+    let out = dir.join("with/products");
+    let manifest = validate_manifest(&out.join("manifest.json"));
+    let clips: Vec<&Value> = manifest["clips"].as_array().unwrap().iter().collect();
+    assert!(clips.iter().all(|c| c["kind"] == "product"), "--top 0");
+    let explanations: Vec<&&Value> = clips
+        .iter()
+        .filter(|c| c["product"]["part"] == "explanation")
+        .collect();
+    for p in truth["products"].as_array().unwrap() {
+        let sku = p["sku"].as_str().unwrap();
+        let clip = explanations
+            .iter()
+            .find(|c| c["product"]["sku"] == sku)
+            .unwrap_or_else(|| panic!("no clip of {sku}: {clips:?}"));
+        assert_eq!(
+            clip["path"],
+            format!("clips/product_{sku}_tiny.mp4"),
+            "{clip}"
+        );
+        let (a, b) = (
+            clip["span"]["start_s"].as_f64().unwrap(),
+            clip["span"]["end_s"].as_f64().unwrap(),
+        );
+        // Inside its own stretch of products.json…
+        assert!(
+            found
+                .iter()
+                .any(|s| s.0.as_deref() == Some(sku) && s.1 <= a + 1e-6 && b <= s.2 + 1e-6),
+            "{sku} {a}–{b}: {found:?}"
+        );
+        // …and (within the stretch tolerance) inside the product's truth span.
+        let (ta, tb) = (p["start_s"].as_f64().unwrap(), p["end_s"].as_f64().unwrap());
+        assert!(
+            a >= ta - 15.0 && b <= tb + 15.0,
+            "{sku} {a}–{b} vs {ta}–{tb}"
+        );
+        // The file: H.264 9:16, as long as its span (≤ the preset's product length).
+        let probe = ffprobe(&out.join(clip["path"].as_str().unwrap()));
+        let d = probe_duration(&probe);
+        assert!((d - (b - a)).abs() < 0.2, "{sku}: {d} s vs {a}–{b}");
+        assert!((15.0..=45.2).contains(&d), "{sku}: {d} s");
+        let v = probe["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["codec_type"] == "video")
+            .unwrap();
+        assert_eq!(
+            (
+                v["codec_name"].as_str(),
+                v["width"].as_u64(),
+                v["height"].as_u64()
+            ),
+            (Some("h264"), Some(144), Some(256))
+        );
+        let price = p["price"].as_f64().unwrap();
+        assert_eq!(
+            clip["title"],
+            format!("{} 直播价{price}元", p["name"].as_str().unwrap()),
+        );
+    }
+    // Not on air: listed with the reason, not clipped.
+    let skipped = manifest["products_not_clipped"].as_array().unwrap();
+    for sku in ["SKU-BRU5", "SKU-BAG6"] {
+        let s = skipped.iter().find(|s| s["sku"] == sku).unwrap();
+        assert!(s["reason"].as_str().unwrap().contains("not on air"), "{s}");
+        assert!(!clips.iter().any(|c| c["product"]["sku"] == sku));
     }
 }

@@ -24,6 +24,9 @@ pub struct CutSettings {
     /// Render exactly what the editors approved in `review.json` (trimmed spans, chosen
     /// titles) and the moments they added, instead of the best `top` highlights.
     pub approved: bool,
+    /// Also render one clip per product of `products.json` (its best explanation, and its
+    /// closing moment when apart), `--product-clips`.
+    pub product_clips: bool,
 }
 
 impl Default for CutSettings {
@@ -40,6 +43,7 @@ impl Default for CutSettings {
             avoid_claims: false,
             min_clip_s: crate::select::SelectSettings::default().min_len_s,
             approved: false,
+            product_clips: false,
         }
     }
 }
@@ -204,8 +208,9 @@ pub fn cut(
                 w.at_s.map(|t| format!(" at {t:.1} s")).unwrap_or_default()
             );
         }
+        let stem = h.rank.to_string();
         let req = crate::render::ClipRequest {
-            rank: h.rank,
+            stem: &stem,
             span,
             peak_s: h.peak_s,
             titles: &candidates,
@@ -240,6 +245,24 @@ pub fn cut(
             clips.push(entry);
         }
     }
+    let mut products_not_clipped = Vec::new();
+    if settings.product_clips {
+        let ctx = ProductCut {
+            dir: &dir,
+            info: &info,
+            platforms: &platforms,
+            settings,
+            engine,
+            clips_dir: &clips_dir,
+            segments,
+            screen,
+            faces: &faces,
+            timelines: signals_file.as_ref().map(|s| &s.timelines),
+        };
+        let (entries, skipped) = product_clips(&ctx, &progress)?;
+        clips.extend(entries);
+        products_not_clipped = skipped;
+    }
     // Editor timelines of the same highlights, referring to the recording itself.
     let source = std::fs::canonicalize(&file.source.path).unwrap_or_else(|_| {
         std::env::current_dir()
@@ -272,6 +295,7 @@ pub fn cut(
         source: file.source.clone(),
         highlights_file: PathBuf::from(report::HIGHLIGHTS_FILE),
         clips,
+        products_not_clipped,
         timelines: Some(paths),
     };
     report::write_json(&dir.join(report::MANIFEST_FILE), &manifest)?;
@@ -285,4 +309,171 @@ pub fn cut(
         transcript: transcript.as_ref(),
     })?;
     Ok(manifest)
+}
+
+/// What a product cut needs from [`cut`].
+struct ProductCut<'a> {
+    dir: &'a Path,
+    info: &'a MediaInfo,
+    platforms: &'a [&'a crate::render::presets::Preset],
+    settings: &'a CutSettings,
+    engine: crate::render::encode::Engine,
+    clips_dir: &'a Path,
+    segments: &'a [crate::speech::Segment],
+    screen: &'a [crate::signals::ScreenText],
+    faces: &'a [crate::render::reframe::Observation],
+    timelines: Option<&'a crate::signals::SignalSet>,
+}
+
+/// The product clips (`--product-clips`): per product of `products.json`, its best
+/// explanation and its closing moment ([`crate::products::clips`]) for every platform,
+/// and the products that get none.
+fn product_clips(
+    ctx: &ProductCut<'_>,
+    progress: &ProgressSink<'_>,
+) -> Result<(Vec<ManifestClip>, Vec<crate::products::clips::NotClipped>), PipelineError> {
+    use crate::products::clips::{self, Lengths};
+    let path = ctx.dir.join(crate::products::PRODUCTS_FILE);
+    let file: crate::products::ProductsFile = match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| PipelineError::Input {
+            path: path.clone(),
+            message: format!("not a product timeline: {e}"),
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!(
+                "{}: no product timeline (analyse with --products FILE, or with an order \
+                 export that names SKUs): no product clips",
+                path.display()
+            );
+            return Ok((Vec::new(), Vec::new()));
+        }
+        Err(source) => {
+            return Err(PipelineError::Report(report::ReportError::Io {
+                path,
+                source,
+            }));
+        }
+    };
+    let empty = crate::signals::SignalSet::default();
+    let curve = report::read_curve(&ctx.dir.join(report::CURVE_FILE));
+    let n = ctx.info.duration_s.ceil().max(0.0) as usize;
+    let per_second: Vec<f64> = curve
+        .as_ref()
+        .filter(|c| c.curve.step_s > 0.0)
+        .map(|c| {
+            (0..n)
+                .map(|i| {
+                    let k = ((i as f64 + 0.5) / c.curve.step_s) as usize;
+                    c.curve.score.get(k).copied().unwrap_or(0.0)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let inputs = clips::PlanInputs {
+        file: &file,
+        speech: ctx.segments,
+        screen: ctx.screen,
+        tracks: ctx.timelines.unwrap_or(&empty),
+        curve: &per_second,
+        duration_s: ctx.info.duration_s,
+    };
+    // Platforms with the same lengths share one plan (and one decode per clip).
+    let mut groups: Vec<(Lengths, Vec<&crate::render::presets::Preset>)> = Vec::new();
+    for p in ctx.platforms {
+        let len = Lengths {
+            target_s: p.product_clip_s.min(p.max_duration_s),
+            min_s: clips::MIN_PRODUCT_CLIP_S.max(p.min_duration_s),
+        };
+        match groups.iter_mut().find(|(l, _)| *l == len) {
+            Some((_, list)) => list.push(p),
+            None => groups.push((len, vec![p])),
+        }
+    }
+    let claims = &ctx.settings.claims;
+    let mut entries = Vec::new();
+    let mut not_clipped = Vec::new();
+    for (k, (len, platforms)) in groups.iter().enumerate() {
+        let (planned, skipped) = clips::plan(&inputs, *len);
+        if k == 0 {
+            for s in &skipped {
+                tracing::info!("product {} ({}): no clip: {}", s.sku, s.name, s.reason);
+            }
+            not_clipped = skipped;
+        }
+        for plan in &planned {
+            progress(Progress::Stage("product clips"));
+            let candidates: Vec<String> = plan
+                .titles()
+                .into_iter()
+                .filter(|t| !claims.flags(t))
+                .collect();
+            let stem = plan.stem();
+            let req = crate::render::ClipRequest {
+                stem: &stem,
+                span: plan.span,
+                peak_s: plan.peak_s,
+                titles: &candidates,
+                faces: ctx.faces,
+                segments: ctx.segments,
+            };
+            let rendered = crate::render::render_highlight(
+                ctx.info,
+                &req,
+                platforms,
+                &ctx.settings.render,
+                ctx.engine,
+                ctx.clips_dir,
+            )?;
+            // The product clip as a highlight of its own (rank 0: not one of
+            // highlights.json's).
+            let as_highlight = crate::select::Highlight {
+                rank: 0,
+                start_s: plan.span.start_s,
+                end_s: plan.span.end_s,
+                peak_s: plan.peak_s,
+                score: mean(&per_second, plan.span),
+                kind: crate::classify::HighlightType::Product,
+                tags: vec![
+                    format!("sku:{}", plan.sku),
+                    format!("product:{}", plan.part.as_str()),
+                ],
+                ..Default::default()
+            };
+            for clip in &rendered {
+                tracing::info!(
+                    "product clip {} ({}) {}: {:.2}–{:.2} s → {}",
+                    plan.sku,
+                    plan.part.as_str(),
+                    clip.platform,
+                    clip.span.start_s,
+                    clip.span.end_s,
+                    clip.path.display()
+                );
+                let preset = platforms.iter().find(|p| p.name == clip.platform);
+                let mut titles = crate::titles::fit(
+                    &candidates,
+                    preset.map_or(usize::MAX, |p| p.title_max_chars),
+                );
+                if titles.is_empty() {
+                    titles.push(crate::classify::suggested_title(&as_highlight));
+                }
+                let mut entry = ManifestClip::new(&as_highlight, clip, &titles, ctx.dir);
+                entry.clip_kind = report::ClipKind::Product;
+                entry.product = Some(plan.reference());
+                entry.warnings = claims.warnings(plan.span, ctx.segments, ctx.screen, None);
+                entries.push(entry);
+            }
+        }
+    }
+    Ok((entries, not_clipped))
+}
+
+/// Mean of the per-second `curve` over `span` (0 without one).
+fn mean(curve: &[f64], span: crate::time::Span) -> f64 {
+    let a = span.start_s.max(0.0) as usize;
+    let b = (span.end_s.ceil().max(0.0) as usize).min(curve.len());
+    if b <= a {
+        return 0.0;
+    }
+    curve[a..b].iter().sum::<f64>() / (b - a) as f64
 }

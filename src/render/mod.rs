@@ -205,7 +205,8 @@ fn filter_path(p: &Path) -> String {
 /// Everything a render needs about one highlight.
 #[derive(Debug)]
 pub struct ClipRequest<'a> {
-    pub rank: usize,
+    /// File names are `<stem>_<platform>.mp4` (`stem`: the rank, or `product_<sku>`).
+    pub stem: &'a str,
     pub span: Span,
     pub peak_s: f64,
     /// Suggested titles, best first ([`crate::titles::candidates`]); `--titles` burns the
@@ -295,7 +296,7 @@ pub fn render_highlight(
     // Copy presets: stream copy as before.
     for p in platforms.iter().filter(|p| p.mode == presets::Mode::Copy) {
         let span = platform_span(req.span, req.peak_s, p, info.duration_s);
-        let dest = clips_dir.join(format!("{}_{}.mp4", req.rank, p.name));
+        let dest = clips_dir.join(format!("{}_{}.mp4", req.stem, p.name));
         let clip = crate::cut::stream_copy(info, span, &dest).map_err(|e| match e {
             crate::cut::CutError::Media(m) => RenderError::Media(m),
             other => RenderError::Encoder {
@@ -306,13 +307,13 @@ pub fn render_highlight(
         // A stream copy keeps the source's picture: files only, never burned.
         let subtitles = match p.subtitle_mode(opts.subtitles) {
             crate::subtitles::SubtitleMode::Off => {
-                remove_subtitle_files(clips_dir, &format!("{}_{}", req.rank, p.name));
+                remove_subtitle_files(clips_dir, &format!("{}_{}", req.stem, p.name));
                 None
             }
             _ => {
                 let layout =
                     crate::subtitles::Layout::new(vinfo.width, vinfo.height, &opts.subtitle_style);
-                let stem = format!("{}_{}", req.rank, p.name);
+                let stem = format!("{}_{}", req.stem, p.name);
                 subtitle_files(req.segments, clip.span, &layout, clips_dir, &stem, false)?
                     .map(|(_, f)| f)
             }
@@ -396,7 +397,7 @@ pub fn render_highlight(
                         max_step_px: path.max_step_px(),
                         path: path.clone(),
                     };
-                    let track_path = clips_dir.join(format!("{}_{}.crop.json", req.rank, p.name));
+                    let track_path = clips_dir.join(format!("{}_{}.crop.json", req.stem, p.name));
                     crate::report::write_json(&track_path, &track).map_err(|e| {
                         RenderError::Io {
                             path: track_path.clone(),
@@ -454,7 +455,7 @@ pub fn render_highlight(
             }
             let mode = p.subtitle_mode(opts.subtitles);
             let subtitles = if mode == crate::subtitles::SubtitleMode::Off {
-                remove_subtitle_files(clips_dir, &format!("{}_{}", req.rank, p.name));
+                remove_subtitle_files(clips_dir, &format!("{}_{}", req.stem, p.name));
                 None
             } else {
                 let style = crate::subtitles::SubtitleStyle {
@@ -462,7 +463,7 @@ pub fn render_highlight(
                     ..opts.subtitle_style.clone()
                 };
                 let layout = crate::subtitles::Layout::new(w, h, &style);
-                let stem = format!("{}_{}", req.rank, p.name);
+                let stem = format!("{}_{}", req.stem, p.name);
                 let burn = mode == crate::subtitles::SubtitleMode::Burn;
                 match subtitle_files(req.segments, span, &layout, clips_dir, &stem, burn)? {
                     Some((cues, mut files)) => {
@@ -499,7 +500,7 @@ pub fn render_highlight(
                     None => None,
                 }
             };
-            let dest = clips_dir.join(format!("{}_{}.mp4", req.rank, p.name));
+            let dest = clips_dir.join(format!("{}_{}.mp4", req.stem, p.name));
             let pending = PendingFile::new(&dest).map_err(|source| RenderError::Io {
                 path: dest.clone(),
                 source,

@@ -43,6 +43,7 @@ const FIELDS: &[&str] = &[
     "subtitles",
     "subtitle_bottom",
     "title_max_chars",
+    "product_clip_s",
     "sources",
 ];
 
@@ -55,6 +56,7 @@ const OPTIONAL_FIELDS: &[&str] = &[
     "subtitles",
     "subtitle_bottom",
     "title_max_chars",
+    "product_clip_s",
 ];
 
 /// Container overhead allowed for in [`Preset::worst_case_bytes`] (MP4 boxes, sample tables).
@@ -168,6 +170,10 @@ pub struct Preset {
     /// one); suggested titles are never longer.
     #[serde(default = "default_title_max_chars")]
     pub title_max_chars: usize,
+    /// Length of a product's explanation clip (`--product-clips`), seconds; shorter when
+    /// the product is on air less long, never longer than `max_duration_s`.
+    #[serde(default = "default_product_clip_s")]
+    pub product_clip_s: f64,
     /// Where each figure comes from, with its source quality.
     pub sources: Vec<String>,
 }
@@ -178,6 +184,13 @@ fn default_subtitle_bottom() -> f64 {
 
 fn default_title_max_chars() -> usize {
     30
+}
+
+/// 60 s: long enough for a product's selling points and its price, the length content
+/// teams cut explanation clips (商品讲解切片) to (livecut's choice; no platform publishes
+/// one).
+fn default_product_clip_s() -> f64 {
+    60.0
 }
 
 impl Preset {
@@ -483,6 +496,16 @@ impl Preset {
             return bad(
                 "subtitle_bottom",
                 format!("{} must be in [0, 0.35]", self.subtitle_bottom),
+            );
+        }
+        if !(crate::products::clips::MIN_PRODUCT_CLIP_S..=600.0).contains(&self.product_clip_s) {
+            return bad(
+                "product_clip_s",
+                format!(
+                    "{} must be in [{}, 600]",
+                    self.product_clip_s,
+                    crate::products::clips::MIN_PRODUCT_CLIP_S
+                ),
             );
         }
         // The plain type titles (the last resort) are up to 10 characters.

@@ -174,7 +174,14 @@ pub fn read_manifest(path: &Path) -> Option<Manifest> {
 /// One clip in `manifest.json`: one highlight rendered for one platform.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManifestClip {
+    /// The highlight's rank; 0 for a product clip.
     pub rank: usize,
+    /// A highlight's clip, or a product clip (`--product-clips`).
+    #[serde(rename = "kind", default)]
+    pub clip_kind: ClipKind,
+    /// Which product a product clip shows, and which part of its story.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<crate::products::clips::ProductRef>,
     pub platform: String,
     /// Relative to the manifest's folder.
     pub path: PathBuf,
@@ -227,6 +234,17 @@ pub struct ManifestClip {
     pub subtitles: Option<crate::subtitles::ClipSubtitles>,
 }
 
+/// What a manifest clip is cut from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClipKind {
+    /// One of highlights.json's highlights (by rank).
+    #[default]
+    Highlight,
+    /// A product clip: a product's best explanation or its closing moment.
+    Product,
+}
+
 impl ManifestClip {
     pub fn new(h: &Highlight, clip: &RenderedClip, titles: &[String], base: &Path) -> Self {
         let title = titles
@@ -236,6 +254,8 @@ impl ManifestClip {
         let rel = |p: &Path| p.strip_prefix(base).unwrap_or(p).to_path_buf();
         Self {
             rank: h.rank,
+            clip_kind: ClipKind::Highlight,
+            product: None,
             platform: clip.platform.clone(),
             path: rel(&clip.path),
             requested: h.span(),
@@ -280,6 +300,9 @@ pub struct Manifest {
     pub source: MediaInfo,
     pub highlights_file: PathBuf,
     pub clips: Vec<ManifestClip>,
+    /// With `--product-clips`: the products that got no clip, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products_not_clipped: Vec<crate::products::clips::NotClipped>,
     /// The editor timelines of the same highlights (absent in manifests of older versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timelines: Option<nle::TimelinePaths>,

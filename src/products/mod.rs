@@ -23,6 +23,8 @@
 //! words, and how clear it is (`confidence`: how strong its product's evidence is, and
 //! how much of all evidence is for it rather than for the others).
 
+pub mod clips;
+
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -469,6 +471,9 @@ pub struct ProductFigures {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<f64>,
+    /// The catalogue's other names for it (what the product clips listen for).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     /// Seconds on air (all its stretches) and how many stretches.
     pub air_time_s: f64,
     pub stretches: usize,
@@ -636,6 +641,7 @@ impl Build<'_> {
                 sku: p.sku.clone(),
                 name: p.name.clone(),
                 price: p.price,
+                aliases: p.aliases.clone(),
                 air_time_s: air,
                 stretches: mine.len(),
                 items_during: during,
