@@ -15,24 +15,6 @@ use common::browser::*;
 use common::*;
 use serde_json::{json, Value};
 
-/// `file://` URL of an absolute path, every segment percent-encoded.
-fn file_url(path: &Path) -> String {
-    use std::os::unix::ffi::OsStrExt;
-    let path = std::fs::canonicalize(path).unwrap();
-    let mut url = String::from("file://");
-    for c in path.components().skip(1) {
-        url.push('/');
-        for &b in c.as_os_str().as_bytes() {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                url.push(b as char);
-            } else {
-                url.push_str(&format!("%{b:02X}"));
-            }
-        }
-    }
-    url
-}
-
 /// Console entries at level SEVERE (errors), printed with the rest.
 fn console_errors(b: &Browser, page: &str) -> Vec<Value> {
     let log = b.console();

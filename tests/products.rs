@@ -307,6 +307,7 @@ fn product_clips(dir: &std::path::Path, truth: &Value, found: &[(Option<String>,
             format!("{} 直播价{price}元", p["name"].as_str().unwrap()),
         );
     }
+    preview_shows_the_products(&out, found, &manifest);
     // Not on air: listed with the reason, not clipped.
     let skipped = manifest["products_not_clipped"].as_array().unwrap();
     for sku in ["SKU-BRU5", "SKU-BAG6"] {
@@ -314,4 +315,79 @@ fn product_clips(dir: &std::path::Path, truth: &Value, found: &[(Option<String>,
         assert!(s["reason"].as_str().unwrap().contains("not on air"), "{s}");
         assert!(!clips.iter().any(|c| c["product"]["sku"] == sku));
     }
+}
+
+/// The preview in headless Chromium: the product lane has a stretch per products.json
+/// stretch, placed by time; clicking a product's stretch plays the source from its start;
+/// every product has its figures row and its clips linked; those not clipped are listed.
+fn preview_shows_the_products(
+    out: &std::path::Path,
+    found: &[(Option<String>, f64, f64)],
+    manifest: &Value,
+) {
+    use common::browser::*;
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let b = Browser::start(out);
+    b.goto(&file_url(&out.join("preview.html")));
+    let lane = b.exec(
+        "return [...document.querySelectorAll('.product-lane .stretch')].map(s => \
+         [s.dataset.sku, Number(s.dataset.start), s.getBoundingClientRect().width, s.textContent])",
+    );
+    let lane = lane.as_array().unwrap();
+    assert_eq!(lane.len(), found.len(), "{lane:?}");
+    let total: f64 = lane.iter().map(|s| s[2].as_f64().unwrap()).sum();
+    for (s, f) in lane.iter().zip(found) {
+        assert_eq!(s[0].as_str().filter(|x| !x.is_empty()), f.0.as_deref());
+        assert!((s[1].as_f64().unwrap() - f.1).abs() < 1e-3);
+        // Each stretch as wide as its share of the session (±1 px).
+        let share = (f.2 - f.1) / (found.last().unwrap().2 - found[0].1);
+        assert!(
+            (s[2].as_f64().unwrap() - share * total).abs() < 1.5,
+            "{s:?} vs {share}"
+        );
+    }
+    let rows = b.exec("return document.querySelectorAll('tr.product').length");
+    assert_eq!(
+        rows.as_u64(),
+        Some(6),
+        "every catalogue product has its row"
+    );
+    let links = b.exec("return document.querySelectorAll('a.product-clip').length");
+    let product_clips = manifest["clips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "product")
+        .count();
+    assert_eq!(links.as_u64(), Some(product_clips as u64));
+    let skipped = b.exec("return document.querySelectorAll('.not-clipped li').length");
+    assert_eq!(skipped.as_u64(), Some(2));
+    // A click on 面膜's stretch plays the source from its start.
+    let (_, start, _) = found
+        .iter()
+        .find(|s| s.0.as_deref() == Some("SKU-MSK3"))
+        .unwrap();
+    b.wait_for(
+        "return document.getElementById('source').readyState >= 1",
+        "source metadata",
+        20,
+    );
+    b.click(".product-lane .stretch[data-sku='SKU-MSK3']");
+    let now = b.wait_for(
+        "const v = document.getElementById('source'); \
+         return !v.seeking && v.readyState >= 1 ? v.currentTime : null",
+        "the seek",
+        20,
+    );
+    let now = now.as_f64().unwrap();
+    assert!(
+        now >= start - 0.05 && now <= start + 3.0,
+        "{now} vs {start}"
+    );
+    let errors: Vec<Value> = b
+        .console()
+        .into_iter()
+        .filter(|e| e["level"] == "SEVERE")
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
 }

@@ -245,6 +245,15 @@ pub fn cut(
             clips.push(entry);
         }
     }
+    // The product timeline: the preview's lane, and the product clips.
+    let products = match read_products(&dir) {
+        Ok(p) => p,
+        Err(e) if settings.product_clips => return Err(e),
+        Err(e) => {
+            tracing::warn!("{e}; the preview goes without the product lane");
+            None
+        }
+    };
     let mut products_not_clipped = Vec::new();
     if settings.product_clips {
         let ctx = ProductCut {
@@ -258,6 +267,7 @@ pub fn cut(
             screen,
             faces: &faces,
             timelines: signals_file.as_ref().map(|s| &s.timelines),
+            products: products.as_ref(),
         };
         let (entries, skipped) = product_clips(&ctx, &progress)?;
         clips.extend(entries);
@@ -307,6 +317,7 @@ pub fn cut(
         signals: signals_file.as_ref(),
         curve: curve.as_ref(),
         transcript: transcript.as_ref(),
+        products: products.as_ref(),
     })?;
     Ok(manifest)
 }
@@ -323,6 +334,26 @@ struct ProductCut<'a> {
     screen: &'a [crate::signals::ScreenText],
     faces: &'a [crate::render::reframe::Observation],
     timelines: Option<&'a crate::signals::SignalSet>,
+    products: Option<&'a crate::products::ProductsFile>,
+}
+
+/// `products.json` of the analysis in `dir`: `None` when there is none (no catalogue and
+/// no SKUs in the orders), an error naming the file when it cannot be read.
+fn read_products(dir: &Path) -> Result<Option<crate::products::ProductsFile>, PipelineError> {
+    let path = dir.join(crate::products::PRODUCTS_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| PipelineError::Input {
+                path,
+                message: format!("not a product timeline: {e}"),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(PipelineError::Report(report::ReportError::Io {
+            path,
+            source,
+        })),
+    }
 }
 
 /// The product clips (`--product-clips`): per product of `products.json`, its best
@@ -333,26 +364,13 @@ fn product_clips(
     progress: &ProgressSink<'_>,
 ) -> Result<(Vec<ManifestClip>, Vec<crate::products::clips::NotClipped>), PipelineError> {
     use crate::products::clips::{self, Lengths};
-    let path = ctx.dir.join(crate::products::PRODUCTS_FILE);
-    let file: crate::products::ProductsFile = match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| PipelineError::Input {
-            path: path.clone(),
-            message: format!("not a product timeline: {e}"),
-        })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            tracing::warn!(
-                "{}: no product timeline (analyse with --products FILE, or with an order \
-                 export that names SKUs): no product clips",
-                path.display()
-            );
-            return Ok((Vec::new(), Vec::new()));
-        }
-        Err(source) => {
-            return Err(PipelineError::Report(report::ReportError::Io {
-                path,
-                source,
-            }));
-        }
+    let Some(file) = ctx.products else {
+        tracing::warn!(
+            "{}: no product timeline (analyse with --products FILE, or with an order export \
+             that names SKUs): no product clips",
+            ctx.dir.join(crate::products::PRODUCTS_FILE).display()
+        );
+        return Ok((Vec::new(), Vec::new()));
     };
     let empty = crate::signals::SignalSet::default();
     let curve = report::read_curve(&ctx.dir.join(report::CURVE_FILE));
@@ -370,7 +388,7 @@ fn product_clips(
         })
         .unwrap_or_default();
     let inputs = clips::PlanInputs {
-        file: &file,
+        file,
         speech: ctx.segments,
         screen: ctx.screen,
         tracks: ctx.timelines.unwrap_or(&empty),

@@ -662,6 +662,7 @@ pub fn analyze_with_models(
         signals: Some(&signals_file),
         curve: Some(&curve_file),
         transcript: transcript.as_ref(),
+        products: products.as_ref(),
     })?;
     clock.add("report", since);
     signals_file.stage_seconds = clock.0;

@@ -48,6 +48,8 @@ pub struct Preview<'a> {
     pub curve: Option<&'a CurveFile>,
     /// What was said (`None`: speech was not transcribed).
     pub transcript: Option<&'a crate::speech::Transcript>,
+    /// The product timeline (`None`: no catalogue and no SKUs in the orders).
+    pub products: Option<&'a crate::products::ProductsFile>,
 }
 
 /// A track on a chart: track name, legend label, on the right-hand axis.
@@ -314,6 +316,7 @@ pub fn render_preview(p: &Preview<'_>) -> Result<String, ReportError> {
             h.source.duration_s
         )
     });
+    let products = p.products.map(|f| products_section(p, f));
     let uplot_css = Value::from_safe_string(UPLOT_CSS.to_string());
     let page_css = Value::from_safe_string(PAGE_CSS.to_string());
     let csp = format!(
@@ -351,8 +354,119 @@ pub fn render_preview(p: &Preview<'_>) -> Result<String, ReportError> {
         anomalies => anomaly_rows,
         transcript_rows,
         transcript_summary,
+        products,
     })?;
     Ok(html)
+}
+
+/// The products section: the lane (which product is on air when, each stretch placed by
+/// its share of the recording), each product's figures and clips, and the products that
+/// got no clip.
+fn products_section(p: &Preview<'_>, f: &crate::products::ProductsFile) -> Value {
+    let total = p.highlights.source.duration_s.max(
+        f.stretches
+            .last()
+            .map_or(0.0, |s| s.end_s)
+            .max(f64::EPSILON),
+    );
+    let pct = |t: f64| format!("{:.3}", 100.0 * (t / total).clamp(0.0, 1.0));
+    // One colour per product, in catalogue order (the lane and the table agree).
+    let colour = |sku: &str| {
+        let k = f.products.iter().position(|x| x.sku == sku).unwrap_or(0);
+        format!("hsl({}, 55%, 62%)", (k * 67) % 360)
+    };
+    let lane: Vec<Value> = f
+        .stretches
+        .iter()
+        .map(|s| {
+            let label = s
+                .name
+                .clone()
+                .or_else(|| s.sku.clone())
+                .unwrap_or_else(|| "no product".into());
+            context! {
+                sku => s.sku.clone(),
+                label,
+                left => pct(s.start_s),
+                width => pct(s.end_s - s.start_s + s.start_s.min(0.0)),
+                colour => s.sku.as_deref().map(colour),
+                start_s => format!("{:.3}", s.start_s),
+                start => hms(s.start_s),
+                end => hms(s.end_s),
+                confidence => format!("{:.2}", s.confidence),
+                evidence => s.evidence.join("; "),
+            }
+        })
+        .collect();
+    let product_clips: Vec<&crate::report::ManifestClip> = p
+        .manifest
+        .map(|m| {
+            m.clips
+                .iter()
+                .filter(|c| c.clip_kind == crate::report::ClipKind::Product)
+                .collect()
+        })
+        .unwrap_or_default();
+    let money = |v: Option<f64>| v.map(|x| format!("{x:.2}"));
+    let rows: Vec<Value> = f
+        .products
+        .iter()
+        .map(|x| {
+            let first = f
+                .stretches
+                .iter()
+                .find(|s| s.sku.as_deref() == Some(x.sku.as_str()));
+            let clips: Vec<Value> = product_clips
+                .iter()
+                .filter(|c| c.product.as_ref().is_some_and(|r| r.sku == x.sku))
+                .map(|c| {
+                    context! {
+                        platform => c.platform.clone(),
+                        part => c.product.as_ref().map(|r| r.part.as_str()),
+                        href => href(p.dir, &c.path),
+                        span => format!("{}–{}", hms(c.span.start_s), hms(c.span.end_s)),
+                        duration => format!("{:.1}", c.duration_s),
+                        title => c.title.clone(),
+                        why => c.product.as_ref().map(|r| r.why.clone()),
+                    }
+                })
+                .collect();
+            context! {
+                sku => x.sku.clone(),
+                name => x.name.clone(),
+                colour => colour(&x.sku),
+                price => x.price.map(|v| format!("{v}")),
+                air => format!("{:.0}", x.air_time_s),
+                stretches => x.stretches,
+                items_during => format!("{}", x.items_during),
+                items_after => format!("{}", x.items_after),
+                gmv_during => money(x.gmv_during),
+                gmv_after => money(x.gmv_after),
+                comments => format!("{:.1}", x.comments_per_min),
+                questions => format!("{:.1}", x.questions_per_min),
+                first_s => first.map(|s| format!("{:.3}", s.start_s)),
+                clips,
+            }
+        })
+        .collect();
+    let not_clipped: Vec<Value> = p
+        .manifest
+        .map(|m| {
+            m.products_not_clipped
+                .iter()
+                .map(|n| context! { sku => n.sku.clone(), name => n.name.clone(), reason => n.reason.clone() })
+                .collect()
+        })
+        .unwrap_or_default();
+    context! {
+        source => f.source.clone(),
+        lane,
+        rows,
+        not_clipped,
+        unknown => f.unknown_skus.clone(),
+        unsold => f.unsold_skus.clone(),
+        has_clips => !product_clips.is_empty(),
+    }
 }
 
 /// Render the page and write it to `DIR/<stem>/preview.html` (atomically).

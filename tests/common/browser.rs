@@ -298,3 +298,21 @@ impl Drop for Browser {
         let _ = self.driver.wait();
     }
 }
+
+/// `file://` URL of an absolute path, every segment percent-encoded.
+pub fn file_url(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::fs::canonicalize(path).unwrap();
+    let mut url = String::from("file://");
+    for c in path.components().skip(1) {
+        url.push('/');
+        for &b in c.as_os_str().as_bytes() {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                url.push(b as char);
+            } else {
+                url.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    url
+}
