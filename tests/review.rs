@@ -574,6 +574,30 @@ fn an_editor_approves_rejects_trims_and_fixes_a_subtitle_in_the_browser_and_cut_
         30,
     );
 
+    // The product lane (the demo's orders name SKUs: products.json from the orders): one
+    // block per stretch, and each highlight names the product on air at its peak.
+    let products = read_json(&dir.join("products.json"));
+    let stretches = products["stretches"].as_array().unwrap();
+    let lane = browser.exec(
+        "return document.querySelector('#products').hidden ? null : \
+         [...document.querySelectorAll('#product-lane .stretch')].map(s => s.dataset.sku)",
+    );
+    let want: Vec<Value> = stretches
+        .iter()
+        .map(|s| json!(s["sku"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(lane, Value::Array(want));
+    let highlights = read_json(&dir.join("highlights.json"));
+    let peak = highlights["highlights"][0]["peak_s"].as_f64().unwrap();
+    let on_air = stretches
+        .iter()
+        .find(|s| s["start_s"].as_f64().unwrap() <= peak && peak < s["end_s"].as_f64().unwrap());
+    let shown = browser.exec("return document.querySelector('#h-1 .product').textContent");
+    match on_air.and_then(|s| s["sku"].as_str()) {
+        Some(sku) => assert!(shown.as_str().unwrap().contains(sku), "{shown} vs {sku}"),
+        None => assert_eq!(shown, json!("")),
+    }
+
     // Why each highlight is there: its signals' shares with the weights the analysis used.
     let why = browser.exec("return document.querySelector('#h-1 .why').textContent");
     assert!(why.as_str().unwrap().contains("(weight 0."), "{why}");

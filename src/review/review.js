@@ -137,6 +137,38 @@
     return () => [a, b];
   }
 
+  // The product on air at `t` (a stretch of products.json), or null.
+  function productAt(t) {
+    if (!state.products) return null;
+    return state.products.stretches.find((s) => s.start_s <= t && t < s.end_s && s.sku) || null;
+  }
+
+  // The product lane: one block per stretch, placed by time; a click plays from there.
+  function productLane() {
+    const box = $('#products');
+    const lane = $('#product-lane');
+    const p = state.products;
+    box.hidden = !p;
+    if (!p) { lane.replaceChildren(); return; }
+    const skus = p.products.map((x) => x.sku);
+    lane.replaceChildren(...p.stretches.map((s) => {
+      const b = el('div', s.name || s.sku || 'no product', 'stretch' + (s.sku ? '' : ' none'));
+      b.dataset.sku = s.sku || '';
+      b.dataset.start = s.start_s;
+      b.style.left = (100 * s.start_s / state.duration_s) + '%';
+      b.style.width = (100 * (s.end_s - s.start_s) / state.duration_s) + '%';
+      if (s.sku) b.style.background = 'hsl(' + ((Math.max(0, skus.indexOf(s.sku)) * 67) % 360) + ', 55%, 62%)';
+      b.title = (s.name || s.sku || 'no product') + ' ' + hms(s.start_s) + '–' + hms(s.end_s) +
+        ' · confidence ' + s.confidence.toFixed(2) + (s.evidence.length ? ' · ' + s.evidence.join('; ') : '');
+      b.addEventListener('click', () => {
+        const v = $('#source');
+        v.currentTime = s.start_s;
+        status('source at ' + (s.name || s.sku || 'no product') + ' (' + hms(s.start_s) + ')');
+      });
+      return b;
+    }));
+  }
+
   function renderHighlight(h) {
     const r = reviewOf(h.rank);
     const article = $('#highlight-tpl').content.firstElementChild.cloneNode(true);
@@ -157,6 +189,8 @@
       const w = weight(r.signal);
       return r.signal + ' ' + r.contribution.toFixed(2) + (w !== null ? ' (weight ' + w.toFixed(2) + ')' : '');
     }).join(', ');
+    const on = productAt(h.peak_s);
+    $('.product', article).textContent = on ? 'product on air: ' + (on.name || on.sku) + ' (' + on.sku + ')' : '';
     $('.said', article).textContent = h.transcript || '';
     const reason = $('.reason', article);
     if (r && r.reason) reason.value = r.reason;
@@ -228,7 +262,8 @@
     const v = $('#source');
     if (!v.src) v.src = withToken(state.source);
     if (state.preview) { const p = $('#preview'); p.href = withToken(state.preview); p.hidden = false; }
-    const problems = [state.review_error, state.transcript_error].filter(Boolean);
+    const problems = [state.review_error, state.transcript_error, state.products_error].filter(Boolean);
+    productLane();
     $('#problems').hidden = !problems.length;
     $('#problems').textContent = problems.join(' · ');
     const list = $('#highlights');

@@ -512,6 +512,15 @@ fn recording_state(
         .as_ref()
         .map(|t| t.segments.as_slice())
         .unwrap_or_default();
+    // The product timeline (a lane on the page); a broken file is named, not fatal.
+    let products_path = rec.dir.join(crate::products::PRODUCTS_FILE);
+    let (products, products_error) = match std::fs::read(&products_path) {
+        Ok(bytes) => match serde_json::from_slice::<crate::products::ProductsFile>(&bytes) {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(format!("{}: {e}", products_path.display()))),
+        },
+        Err(_) => (None, None),
+    };
     let claims = crate::claims::ClaimsLexicon::default();
     let highlights: Vec<Value> = file
         .highlights
@@ -589,6 +598,12 @@ fn recording_state(
             "index": i, "start_s": s.start_s, "end_s": s.end_s, "text": s.text, "edited": s.edited,
         })).collect::<Vec<_>>(),
         "transcript_error": transcript_error,
+        "products": products.as_ref().map(|p| json!({
+            "source": p.source,
+            "stretches": p.stretches,
+            "products": p.products,
+        })),
+        "products_error": products_error,
         "snaps": snaps,
         "weights": file.fusion_weights,
         "review": review,
