@@ -2,8 +2,9 @@
 //! file never costs the others.
 //!
 //! - **Discovery**: folders (one level deep) and list files name the recordings; sidecars
-//!   are found by stem (`x.mp4` + `x.comments.xml|.jsonl|.csv` + `x.orders.csv`) or given
-//!   by a mapping file (CSV `recording,comments,orders`).
+//!   are found by stem (`x.mp4` + `x.comments.xml|.jsonl|.csv` + `x.orders.csv` +
+//!   `x.products.csv`, the product catalogue, else the batch's `--products`) or given by a
+//!   mapping file (CSV `recording,comments,orders[,products]`).
 //! - **Shards**: `--shard I/N` keeps the recordings whose name hashes to I mod N — disjoint,
 //!   deterministic and independent of listing order.
 //! - **Workers**: `jobs` threads take recordings from a queue; each loads the models once.
@@ -59,6 +60,9 @@ pub struct Recording {
     pub path: PathBuf,
     pub comments: Option<PathBuf>,
     pub orders: Option<PathBuf>,
+    /// Its product catalogue (`<stem>.products.csv`; else the batch's `--products`).
+    #[serde(default)]
+    pub products: Option<PathBuf>,
     /// A recorder's later parts of the same session (after `path`, in time order) with
     /// their comment sidecars; analysed with `path` as one session ([`group_sessions`]).
     pub more_parts: Vec<(PathBuf, Option<PathBuf>)>,
@@ -165,8 +169,8 @@ fn stem(p: &Path) -> String {
         .unwrap_or_else(|| "recording".into())
 }
 
-/// Sidecars beside `rec` by stem.
-fn sidecars(rec: &Path) -> (Option<PathBuf>, Option<PathBuf>) {
+/// Sidecars beside `rec` by stem: comments, orders, product catalogue.
+fn sidecars(rec: &Path) -> (Option<PathBuf>, Option<PathBuf>, Option<PathBuf>) {
     let dir = rec.parent().unwrap_or(Path::new("."));
     let s = stem(rec);
     let find = |exts: &[&str]| {
@@ -178,6 +182,7 @@ fn sidecars(rec: &Path) -> (Option<PathBuf>, Option<PathBuf>) {
         // `<stem>.xml`: what live recorders (BililiveRecorder, blrec) write beside a file.
         find(&["comments.xml", "comments.jsonl", "comments.csv", "xml"]),
         find(&["orders.csv"]),
+        find(&["products.csv"]),
     )
 }
 
@@ -227,12 +232,13 @@ pub fn discover(inputs: &[PathBuf], map: Option<&Path>) -> Result<Vec<Recording>
     let mut recs: Vec<Recording> = paths
         .into_iter()
         .map(|path| {
-            let (comments, orders) = sidecars(&path);
+            let (comments, orders, products) = sidecars(&path);
             Recording {
                 name: stem(&path),
                 path,
                 comments,
                 orders,
+                products,
                 more_parts: Vec::new(),
             }
         })
@@ -256,7 +262,7 @@ pub fn discover(inputs: &[PathBuf], map: Option<&Path>) -> Result<Vec<Recording>
     Ok(recs)
 }
 
-/// `recording,comments,orders` rows (header optional, empty cells allowed): the exports of
+/// `recording,comments,orders[,products]` rows (header optional, empty cells allowed): the exports of
 /// each recording, overriding what was found by stem; recordings not yet listed are added.
 fn apply_map(recs: &mut Vec<Recording>, map: &Path) -> Result<(), BatchError> {
     let base = map.parent().unwrap_or(Path::new("."));
@@ -292,17 +298,19 @@ fn apply_map(recs: &mut Vec<Recording>, map: &Path) -> Result<(), BatchError> {
                 message: format!("{}: no such recording", rec.display()),
             });
         }
-        let (comments, orders) = (cell(1), cell(2));
+        let (comments, orders, products) = (cell(1), cell(2), cell(3));
         match recs.iter_mut().find(|r| r.path == rec) {
             Some(r) => {
                 r.comments = comments.or(r.comments.take());
                 r.orders = orders.or(r.orders.take());
+                r.products = products.or(r.products.take());
             }
             None => recs.push(Recording {
                 name: stem(&rec),
                 path: rec,
                 comments,
                 orders,
+                products,
                 more_parts: Vec::new(),
             }),
         }
@@ -351,7 +359,7 @@ pub fn input_hash(rec: &Recording) -> std::io::Result<String> {
         }
     }
     let part_comments = rec.more_parts.iter().filter_map(|(_, c)| c.as_ref());
-    for side in [&rec.comments, &rec.orders]
+    for side in [&rec.comments, &rec.orders, &rec.products]
         .into_iter()
         .flatten()
         .chain(part_comments)
@@ -475,7 +483,16 @@ impl BatchSettings {
             a.start,
             a.strict,
             self.cut.platforms,
-            format!("{:?}", self.cut.render) + &format!("{:?}", self.cut.top),
+            format!("{:?}", self.cut.render)
+                + &format!("{:?}", self.cut.top)
+                // The batch's catalogue (by content) and whether products are clipped.
+                + &format!(
+                    "|{:?}|{}",
+                    a.products
+                        .as_deref()
+                        .map(|p| crate::fsutil::sha256_file(p).unwrap_or_default()),
+                    self.cut.product_clips
+                ),
         );
         crate::fsutil::hex(&Sha256::digest(text.as_bytes()))
     }
@@ -655,6 +672,11 @@ fn process(
         let mut opts = AnalyzeOptions {
             comments: rec.comments.clone(),
             orders: rec.orders.clone(),
+            // The recording's own catalogue, else the batch's.
+            products: rec
+                .products
+                .clone()
+                .or_else(|| settings.analyze.products.clone()),
             name: Some(rec.name.clone()),
             ..settings.analyze.clone()
         };
@@ -706,6 +728,7 @@ mod tests {
             path: PathBuf::from(format!("/x/{name}.mp4")),
             comments: None,
             orders: None,
+            products: None,
             more_parts: Vec::new(),
         }
     }
@@ -767,6 +790,7 @@ mod tests {
             "x.mp4",
             "x.comments.xml",
             "x.orders.csv",
+            "x.products.csv",
             "y.flv",
             "notes.txt",
         ] {
@@ -784,6 +808,10 @@ mod tests {
             Some(a.join("x.comments.xml").as_path())
         );
         assert_eq!(ax.orders.as_deref(), Some(a.join("x.orders.csv").as_path()));
+        assert_eq!(
+            ax.products.as_deref(),
+            Some(a.join("x.products.csv").as_path())
+        );
         let bx = recs.iter().find(|r| r.path.ends_with("b/x.mp4")).unwrap();
         assert!(bx.comments.as_ref().unwrap().ends_with("x.comments.jsonl"));
         assert_ne!(ax.name, bx.name);

@@ -379,21 +379,26 @@ fn run_batch(cli: &Cli, args: &livecut::cli::BatchArgs) -> anyhow::Result<()> {
             format!(" (shard {i}/{n} of {total} discovered)")
         });
         println!("{} recordings{shard_note}:", recordings.len());
-        println!("| name | recording | comments | orders |\n|---|---|---|---|");
+        println!("| name | recording | comments | orders | products |\n|---|---|---|---|---|");
         let show = |p: &Option<std::path::PathBuf>| {
             p.as_ref()
                 .map_or("–".to_string(), |p| p.display().to_string())
         };
         for r in &recordings {
             println!(
-                "| {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} |",
                 r.name,
                 match r.more_parts.len() {
                     0 => r.path.display().to_string(),
                     n => format!("{} (+{n} parts of the session)", r.path.display()),
                 },
                 show(&r.comments),
-                show(&r.orders)
+                show(&r.orders),
+                match (&r.products, &args.settings.products) {
+                    (Some(p), _) => p.display().to_string(),
+                    (None, Some(p)) => format!("{} (--products)", p.display()),
+                    (None, None) => "–".into(),
+                }
             );
         }
     }

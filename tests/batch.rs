@@ -326,6 +326,8 @@ fn dry_run_prints_the_discovery_table_only() {
     let inputs = dir.join("in");
     good_recordings(&inputs, 2);
     std::fs::write(inputs.join("rec01.comments.jsonl"), b"").unwrap();
+    // rec00 has its own product catalogue; rec01 takes the batch's.
+    std::fs::write(inputs.join("rec00.products.csv"), b"sku,name\nA,a\n").unwrap();
     let list = dir.join("list.txt");
     std::fs::write(&list, "# one more\nin/rec00.mp4\n").unwrap();
     let out: PathBuf = dir.join("out");
@@ -335,11 +337,22 @@ fn dry_run_prints_the_discovery_table_only() {
         .arg(&list)
         .arg("--out")
         .arg(&out)
+        .arg("--products")
+        .arg(dir.join("all.csv"))
         .arg("--dry-run"));
     assert_eq!(o.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("2 recordings"), "{stdout}");
     assert!(stdout.contains("rec01.comments.jsonl"), "{stdout}");
+    let row = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("{name}: {stdout}"))
+            .to_string()
+    };
+    assert!(row("rec00").ends_with("rec00.products.csv |"), "{stdout}");
+    assert!(row("rec01").ends_with("all.csv (--products) |"), "{stdout}");
     assert!(!out.exists(), "dry run wrote {out:?}");
     let o = run(livecut()
         .arg("batch")
