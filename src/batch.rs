@@ -487,11 +487,12 @@ impl BatchSettings {
                 + &format!("{:?}", self.cut.top)
                 // The batch's catalogue (by content) and whether products are clipped.
                 + &format!(
-                    "|{:?}|{}",
+                    "|{:?}|{}|{}",
                     a.products
                         .as_deref()
                         .map(|p| crate::fsutil::sha256_file(p).unwrap_or_default()),
-                    self.cut.product_clips
+                    self.cut.product_clips,
+                    a.mixed_products
                 ),
         );
         crate::fsutil::hex(&Sha256::digest(text.as_bytes()))

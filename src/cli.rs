@@ -238,6 +238,11 @@ pub struct AnalysisFlags {
     /// products are the SKUs seen in the orders. Gives products.json (the product timeline).
     #[arg(long, value_name = "FILE")]
     pub products: Option<PathBuf>,
+    /// Let a highlight span a change of product (by default, with `--products`, each
+    /// highlight is cut to the product on air at its peak: platforms penalise clips that
+    /// pile several products together).
+    #[arg(long)]
+    pub mixed_products: bool,
     /// Skip the pretrained models (speech, audio events, faces): cheap signals only.
     #[arg(long)]
     pub no_models: bool,
@@ -618,6 +623,7 @@ impl AnalysisFlags {
             comments,
             orders,
             products: self.products.clone(),
+            mixed_products: self.mixed_products,
             out_dir,
             name: None,
             start,

@@ -191,6 +191,9 @@ pub struct AnalyzeOptions {
     pub speech: SpeechSettings,
     /// Product catalogue (`--products`); without it the products are the SKUs sold.
     pub products: Option<PathBuf>,
+    /// Let a highlight span a product change (`--mixed-products`); by default, with a
+    /// catalogue, each highlight shows one product only.
+    pub mixed_products: bool,
 }
 
 /// Which pretrained models run and where.
@@ -550,7 +553,7 @@ pub fn analyze_with_models(
     // With a catalogue (products sold one after another) the highlights follow the
     // timeline; from orders alone (background sales of every SKU) it only informs.
     let follow = products.as_ref().filter(|p| p.source == "catalogue");
-    if let Some(p) = follow {
+    if let Some(p) = follow.filter(|_| !opts.mixed_products) {
         for h in &mut highlights {
             (h.start_s, h.end_s) =
                 crate::products::one_product((h.start_s, h.end_s), h.peak_s, &p.stretches);
