@@ -31,6 +31,7 @@ the cascade's coverage (signals.json `cascade`); `–` where the binary does not
 A second table gives the cost per track/model (signals.json `cost_seconds`) of the
 default run, in ms per minute of video.
 """
+import csv
 import datetime as dt
 import glob
 import hashlib
@@ -51,10 +52,14 @@ BIN = os.environ.get("LIVECUT_BIN") or os.path.join(ROOT, "target", "release", "
 CACHE = os.environ.get("LIVECUT_BENCH_CACHE", os.path.expanduser("~/.cache/livecut-bench"))
 SEGMENT_S = 120
 DEFAULT_MINUTES = [30.0, 120.0, 240.0]
-STAGES = ["probe", "timelines", "decode", "survey", "candidates", "detail", "fuse", "speech", "classify",
-          "report"]  # decode: --full
+STAGES = ["probe", "timelines", "decode", "survey", "candidates", "detail", "fuse", "speech", "products",
+          "classify", "report"]  # decode: --full
 FULL_UP_TO_MIN = 30.0
 TARGET_RTF, TARGET_VS_FFMPEG, TARGET_RSS_MIB = 100.0, 0.2, 1024.0
+TARGET_PRODUCTS_SHARE = 0.05  # the product timeline's share of the analysis
+# The bench catalogue: a name, a price and an alias per SKU of bench_timelines_gen.
+PRODUCT_NAMES = ["保温杯", "蓝牙耳机", "面膜", "手机壳", "电动牙刷", "帆布包", "空气炸锅", "洗面奶", "羽绒服",
+                 "运动鞋", "口红", "坚果礼盒"]
 DASH = "–"
 
 
@@ -151,6 +156,17 @@ def make_exports(rec, duration_s):
         log(f"exports for {os.path.basename(rec)}: {info['comments']} comment rows, {info['orders']} orders, "
             f"{len(info['bursts'])} bursts ({time.monotonic() - t0:.1f} s, once)")
     return comments, orders
+
+
+def make_catalogue(rec):
+    """A product catalogue of the bench's SKUs (`--products`), beside the recording."""
+    path = f"{os.path.splitext(rec)[0]}.products.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["sku", "name", "price", "aliases"])
+        for (sku, price), name in zip(bench_timelines_gen.SKUS, PRODUCT_NAMES):
+            w.writerow([sku, name, f"{price:.2f}", f"{name}同款|{sku[-4:]}"])
+    return path
 
 
 def timed(args):
@@ -259,6 +275,7 @@ def main():
         rec = make_recording(minutes)
         dur = duration_of(rec)
         comments, orders = make_exports(rec, dur)
+        catalogue = make_catalogue(rec)
 
         log(f"{label}: ffmpeg -i REC -f null -")
         rc, ff_wall, ff_cpu, ff_rss, tail = timed(["ffmpeg", "-v", "error", "-nostdin", "-i", rec, "-f", "null", "-"])
@@ -279,6 +296,8 @@ def main():
         for run_label, extra in runs:
             out = tempfile.mkdtemp(prefix="run-", dir=work)  # fresh: no cached tracks
             args = [BIN, "-q", "analyze", rec, "--out", out, "--comments", comments, "--orders", orders] + extra
+            if "--products" in help_text:
+                args += ["--products", catalogue]
             log(f"{label}: {run_label}")
             rc, wall, cpu, rss, tail = timed(args)
             row = dict(length=label, run=run_label, wall=wall,
@@ -379,6 +398,12 @@ def main():
                       f"({100 * sp['heard_s'] / r['dur']:.1f} % of the recording), {sp['segments']} sentences; "
                       f"speech stage {stage:.1f} s = {60 * stage / sp['heard_s']:.1f} s per minute listened to "
                       f"(recogniser {60 * sp['recognize_s'] / sp['heard_s']:.1f} s/min)")
+        for r in default:
+            if "products" in r["stages"]:
+                share = r["stages"]["products"] / r["wall"]
+                print(f"  {r['length']:>7}: product timeline ({len(PRODUCT_NAMES)} products, --products): "
+                      f"{r['stages']['products']:.2f} s = {100 * share:.2f} % of the analysis "
+                      f"(target <= {100 * TARGET_PRODUCTS_SHARE:g} %) {'ok' if share <= TARGET_PRODUCTS_SHARE else 'MISSED'}")
         if len(default) > 1:
             lo, hi = min(r["rss"] for r in default), max(r["rss"] for r in default)
             print(f"  peak RSS over lengths: {lo:.0f}-{hi:.0f} MiB (max/min {hi / lo:.2f})")

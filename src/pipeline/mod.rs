@@ -550,6 +550,8 @@ pub fn analyze_with_models(
             }
             .run()
         });
+    clock.add("products", since);
+    let since = std::time::Instant::now();
     // With a catalogue (products sold one after another) the highlights follow the
     // timeline; from orders alone (background sales of every SKU) it only informs.
     let follow = products.as_ref().filter(|p| p.source == "catalogue");

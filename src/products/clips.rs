@@ -401,43 +401,51 @@ fn inside_sentence(speech: &[Segment], t: f64) -> bool {
     speech.iter().any(|s| s.start_s < t && t < s.end_s)
 }
 
-/// `span` with its start at the start of a sentence and its end at the end of one (the
-/// nearest within [`SNAP_S`]), inside `within`, between `len.min_s` and `len.target_s`
-/// long; a boundary with no sentence edge near stays where it is.
+/// `span` with both edges between sentences (a sentence's start or end: the nearest
+/// within [`SNAP_S`]), inside `within`, between `len.min_s` and `len.target_s` long; an
+/// edge with no sentence edge near stays where it is, or, for the end, goes to the last
+/// sentence edge that fits.
 fn sentence_clean(span: Span, within: Span, speech: &[Segment], len: Lengths) -> Span {
     if speech.is_empty() {
         return span;
     }
-    let near = |edges: &mut dyn Iterator<Item = f64>, t: f64, lo: f64, hi: f64| {
+    // Every point between two sentences, plus `t` itself when it is one.
+    let edges = |t: f64| {
+        speech
+            .iter()
+            .flat_map(|s| [s.start_s, s.end_s])
+            .chain(std::iter::once(t))
+            .filter(|e| !inside_sentence(speech, *e))
+            .collect::<Vec<f64>>()
+    };
+    let near = |edges: &[f64], t: f64, lo: f64, hi: f64| {
         edges
+            .iter()
+            .copied()
             .filter(|e| (lo..=hi).contains(e) && (e - t).abs() <= SNAP_S)
             .min_by(|x, y| (x - t).abs().total_cmp(&(y - t).abs()))
     };
-    let start_hi = within.end_s - len.min_s;
-    let mut starts = speech
-        .iter()
-        .map(|s| s.start_s)
-        .chain((!inside_sentence(speech, span.start_s)).then_some(span.start_s));
-    let start = near(&mut starts, span.start_s, within.start_s, start_hi).unwrap_or(span.start_s);
+    let (lo, hi) = (within.start_s, (within.end_s - len.min_s).max(within.start_s));
+    let start = near(&edges(span.start_s), span.start_s, lo, hi).unwrap_or_else(|| {
+        // No sentence edge near: inside the stretch, after the sentence it falls in.
+        let t = span.start_s.clamp(lo, hi);
+        speech
+            .iter()
+            .find(|s| s.start_s < t && t < s.end_s && s.end_s <= hi)
+            .map_or(t, |s| s.end_s)
+    });
     let end_lo = start + len.min_s;
     let end_hi = (start + len.target_s).min(within.end_s);
-    let end_want = (span.end_s + (start - span.start_s)).min(end_hi);
-    let mut ends = speech
-        .iter()
-        .map(|s| s.end_s)
-        .chain((!inside_sentence(speech, end_want)).then_some(end_want));
-    let end = near(&mut ends, end_want, end_lo, end_hi)
-        // No edge near: the last sentence end that fits, else where it was.
+    let end_want = (span.end_s + (start - span.start_s)).clamp(end_lo.min(end_hi), end_hi);
+    let ends = edges(end_want);
+    let end = near(&ends, end_want, end_lo, end_hi)
         .or_else(|| {
-            speech
-                .iter()
-                .map(|s| s.end_s)
+            ends.iter()
+                .copied()
                 .filter(|e| (end_lo..=end_hi).contains(e))
-                .fold(None, |acc: Option<f64>, e| {
-                    Some(acc.map_or(e, |a| a.max(e)))
-                })
+                .reduce(f64::max)
         })
-        .unwrap_or(end_want.max(end_lo).min(within.end_s));
+        .unwrap_or(end_want);
     Span::new(start, end.max(start))
 }
 
@@ -623,6 +631,27 @@ mod tests {
         assert!(closing.span.start_s >= 170.0 && closing.span.end_s <= 240.0);
         assert!(closing.span.duration() >= 15.0, "{closing:?}");
         assert!(closing.why.contains("12 items"), "{}", closing.why);
+    }
+
+    #[test]
+    fn an_edge_inside_a_sentence_moves_to_the_nearest_point_between_sentences() {
+        let speech = vec![
+            Segment::said(98.0, 104.0, "第一句"),
+            Segment::said(105.0, 110.0, "第二句"),
+            Segment::said(150.0, 158.0, "第三句"),
+        ];
+        let within = Span::new(90.0, 200.0);
+        // Start inside the first sentence (3 s from either edge: its start), end inside
+        // the third (2 s after it starts: just before it).
+        let out = sentence_clean(Span::new(101.0, 155.0), within, &speech, LEN);
+        assert_eq!((out.start_s, out.end_s), (98.0, 150.0));
+        // Never out of the stretch, never longer than the target.
+        let out = sentence_clean(Span::new(92.0, 152.0), Span::new(99.0, 200.0), &speech, LEN);
+        assert!(out.start_s >= 99.0 && out.duration() <= 60.0, "{out:?}");
+        assert!(!inside_sentence(&speech, out.start_s) && !inside_sentence(&speech, out.end_s));
+        // No transcript: unchanged.
+        let span = Span::new(101.0, 155.0);
+        assert_eq!(sentence_clean(span, within, &[], LEN), span);
     }
 
     #[test]
