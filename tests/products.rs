@@ -213,7 +213,7 @@ framing = "follow"
 max_fps = 15.0
 min_duration_s = 3.0
 max_duration_s = 60.0
-product_clip_s = 45.0
+product_clip_s = 30.0
 video_codec = "h264"
 video_profile = "high"
 video_level = "4.1"
@@ -286,7 +286,7 @@ fn product_clips(dir: &std::path::Path, truth: &Value, found: &[(Option<String>,
         let probe = ffprobe(&out.join(clip["path"].as_str().unwrap()));
         let d = probe_duration(&probe);
         assert!((d - (b - a)).abs() < 0.2, "{sku}: {d} s vs {a}–{b}");
-        assert!((15.0..=45.2).contains(&d), "{sku}: {d} s");
+        assert!((15.0..=30.2).contains(&d), "{sku}: {d} s");
         let v = probe["streams"]
             .as_array()
             .unwrap()
