@@ -425,7 +425,10 @@ fn sentence_clean(span: Span, within: Span, speech: &[Segment], len: Lengths) ->
             .filter(|e| (lo..=hi).contains(e) && (e - t).abs() <= SNAP_S)
             .min_by(|x, y| (x - t).abs().total_cmp(&(y - t).abs()))
     };
-    let (lo, hi) = (within.start_s, (within.end_s - len.min_s).max(within.start_s));
+    let (lo, hi) = (
+        within.start_s,
+        (within.end_s - len.min_s).max(within.start_s),
+    );
     let start = near(&edges(span.start_s), span.start_s, lo, hi).unwrap_or_else(|| {
         // No sentence edge near: inside the stretch, after the sentence it falls in.
         let t = span.start_s.clamp(lo, hi);
