@@ -559,6 +559,23 @@ mod tests {
         out
     }
 
+    /// The plan of a 300-s recording without screen text or curve.
+    fn plan_300_s(
+        f: &ProductsFile,
+        speech: &[Segment],
+        tracks: &SignalSet,
+    ) -> (Vec<Planned>, Vec<NotClipped>) {
+        let inp = PlanInputs {
+            file: f,
+            speech,
+            screen: &[],
+            tracks,
+            curve: &[],
+            duration_s: 300.0,
+        };
+        plan(&inp, LEN)
+    }
+
     const LEN: Lengths = Lengths {
         target_s: 60.0,
         min_s: 15.0,
@@ -578,15 +595,7 @@ mod tests {
         // Named at 120, 130, 140 s: the best window is around there.
         let speech = talk(30.0, 300.0, &[120.0, 130.0, 140.0], "保温杯");
         let tracks = SignalSet::default();
-        let inp = PlanInputs {
-            file: &f,
-            speech: &speech,
-            screen: &[],
-            tracks: &tracks,
-            curve: &[],
-            duration_s: 300.0,
-        };
-        let (planned, skipped) = plan(&inp, LEN);
+        let (planned, skipped) = plan_300_s(&f, &speech, &tracks);
         let a = planned.iter().find(|p| p.sku == "A").unwrap();
         assert_eq!(a.part, Part::Explanation);
         assert!(a.span.start_s >= 30.0 && a.span.end_s <= 200.0, "{a:?}");
@@ -618,15 +627,7 @@ mod tests {
         }
         let mut tracks = SignalSet::default();
         tracks.tracks.push(track);
-        let inp = PlanInputs {
-            file: &f,
-            speech: &speech,
-            screen: &[],
-            tracks: &tracks,
-            curve: &[],
-            duration_s: 300.0,
-        };
-        let (planned, _) = plan(&inp, LEN);
+        let (planned, _) = plan_300_s(&f, &speech, &tracks);
         assert_eq!(planned.len(), 2, "{planned:#?}");
         let closing = &planned[1];
         assert_eq!(closing.part, Part::Closing);
@@ -679,15 +680,7 @@ mod tests {
             reason: "no orders".into(),
         });
         let tracks = SignalSet::default();
-        let inp = PlanInputs {
-            file: &f,
-            speech: &[],
-            screen: &[],
-            tracks: &tracks,
-            curve: &[],
-            duration_s: 300.0,
-        };
-        let (planned, skipped) = plan(&inp, LEN);
+        let (planned, skipped) = plan_300_s(&f, &[], &tracks);
         assert!(planned.is_empty(), "{planned:?}");
         let reason = |sku: &str| &skipped.iter().find(|s| s.sku == sku).unwrap().reason;
         assert!(reason("A").contains("on air 10 s"), "{}", reason("A"));
