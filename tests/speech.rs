@@ -203,13 +203,14 @@ fn transcribe_off_needs_no_speech_model_and_a_missing_one_is_named() {
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     let spec = std::fs::read_to_string(root().join("models/whisper_base.toml")).expect("spec");
+    // On the CPU the int8 graphs run (`--speech-weights auto`): the first of them is named.
     let sha = spec
         .lines()
-        .find_map(|l| l.strip_prefix("sha256 = \""))
+        .find_map(|l| l.strip_prefix("encoder_int8_sha256 = \""))
         .map(|s| s.trim_end_matches('"'))
-        .expect("sha256 in the spec");
+        .expect("encoder_int8_sha256 in the spec");
     assert!(
-        err.contains("whisper_base_encoder.onnx") && err.contains(sha),
+        err.contains("whisper_base_int8_encoder.onnx") && err.contains(sha),
         "{err}"
     );
 }
@@ -236,8 +237,14 @@ fn each_keyword_scores_higher_in_the_windows_that_contain_it() {
     let rt = livecut::models::Runtime::init(None, livecut::models::Device::Cpu, 2)
         .expect("ONNX Runtime");
     let models = livecut::models::ModelDir::locate(None);
-    let mut whisper =
-        livecut::models::whisper::Whisper::new(&rt, &models, "whisper_base").expect("whisper_base");
+    // The graphs the speech stage runs on the CPU (int8 weights).
+    let mut whisper = livecut::models::whisper::Whisper::load(
+        &rt,
+        &models,
+        "whisper_base",
+        livecut::models::whisper::Weights::Auto,
+    )
+    .expect("whisper_base");
     let keywords = ["上链接", "秒杀", "最后三单"];
     let lexicon = livecut::timelines::Lexicon::default().speech;
     let windows: Vec<&Value> = truth["windows"]

@@ -416,3 +416,96 @@ fn missing_or_corrupt_files_name_the_file_and_its_checksum() {
         "{e}"
     );
 }
+
+/// The int8 graphs (8-bit weights: what the speech stage runs on the CPU by default)
+/// against the float32 graphs on every reference input: the same detected language, the
+/// same no-speech verdict, the English clips' text word for word, keyword scores close;
+/// the Mandarin clips' texts are printed (espeak's voice is hard for Whisper base and
+/// greedy decoding amplifies small differences: they are compared by the evaluation
+/// instead, see README "Speech").
+#[test]
+fn int8_graphs_agree_with_float32_on_the_reference_inputs() {
+    let r = refs();
+    let rt = runtime(2);
+    let dir = models();
+    let mut f32w = load(&rt);
+    let mut int8 = Whisper::load(
+        &rt,
+        &ModelDir(dir.clone()),
+        whisper::NAME,
+        whisper::Weights::Int8,
+    )
+    .expect("the int8 graphs of whisper_base (scripts/fetch_models.py)");
+    assert_ne!(f32w.sha256(), int8.sha256(), "two different encoders");
+    let mut table = Vec::new();
+    let mut failures = Vec::new();
+    for input in r["inputs"].as_array().unwrap() {
+        let name = input["name"].as_str().unwrap();
+        let samples = wav(&dir.join(input["wav"].as_str().unwrap()));
+        let (ea, eb) = (
+            f32w.encode(&samples).unwrap(),
+            int8.encode(&samples).unwrap(),
+        );
+        let (la, lb) = (
+            f32w.detect_language(&ea).unwrap(),
+            int8.detect_language(&eb).unwrap(),
+        );
+        if la[0].0 != lb[0].0 {
+            failures.push(format!(
+                "{name}: language {:?} vs float32 {:?}",
+                lb[0], la[0]
+            ));
+        }
+        let lang = input["prompt_language"].as_str().unwrap_or("en");
+        let opts = TranscribeOptions {
+            language: Some(lang.into()),
+            timestamps: true,
+            ..Default::default()
+        };
+        let (ta, tb) = (
+            f32w.transcribe(&ea, &opts).unwrap(),
+            int8.transcribe(&eb, &opts).unwrap(),
+        );
+        let ns = (ta.no_speech_prob - tb.no_speech_prob).abs();
+        if ns > 0.05 || (ta.no_speech_prob > 0.6) != (tb.no_speech_prob > 0.6) {
+            failures.push(format!(
+                "{name}: no_speech_prob {:.3} vs float32 {:.3}",
+                tb.no_speech_prob, ta.no_speech_prob
+            ));
+        }
+        if name.starts_with("speech_en") && ta.text != tb.text {
+            failures.push(format!(
+                "{name}: text {:?} vs float32 {:?}",
+                tb.text, ta.text
+            ));
+        }
+        let mut kw = Vec::new();
+        for k in input["keyword_logprob"].as_object().unwrap().keys() {
+            let (a, b) = (
+                f32w.keyword_logprob(&ea, "zh", k).unwrap(),
+                int8.keyword_logprob(&eb, "zh", k).unwrap(),
+            );
+            if (a - b).abs() > 0.25 {
+                failures.push(format!(
+                    "{name}: keyword {k} log-prob {b:.3} vs float32 {a:.3}"
+                ));
+            }
+            kw.push(format!("{k} {b:.2}/{a:.2}"));
+        }
+        table.push(format!(
+            "{name:12} lang {} {:.2}/{:.2}  no_speech {:.3}/{:.3}  keywords [{}]\n{:14}int8 {:?}\n{:14}f32  {:?}",
+            lb[0].0,
+            lb[0].1,
+            la[0].1,
+            tb.no_speech_prob,
+            ta.no_speech_prob,
+            kw.join(", "),
+            "",
+            tb.text,
+            "",
+            ta.text
+        ));
+    }
+    eprintln!("\nint8 / float32\n{}\n", table.join("\n"));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

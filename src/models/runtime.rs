@@ -244,3 +244,16 @@ pub fn release_freed_memory_promptly() {
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
+
+/// Give the freed pages of the C allocator's heaps back to the system, between stages: what
+/// one stage freed in blocks under the mmap threshold (decoded frames, the media models'
+/// tensors) otherwise stays resident under the next stage's peak. Measured before the
+/// speech stage of the 10-minute benchmark recording: 208 → 147 MiB.
+#[allow(unsafe_code)]
+pub fn trim_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of the allocator's heaps to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

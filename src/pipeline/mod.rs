@@ -215,6 +215,8 @@ pub struct ModelOptions {
     /// The speech model's spec name in the models folder (`--speech-model`; default
     /// `whisper_base`, the one set-up fetches; `scripts/whisper_convert.py` makes others).
     pub speech_model: String,
+    /// Which of its graphs run (`--speech-weights`; auto: the int8 ones on the CPU).
+    pub speech_weights: models::whisper::Weights,
 }
 
 impl Default for ModelOptions {
@@ -229,6 +231,7 @@ impl Default for ModelOptions {
             face_max_side: 320,
             transcribe: TranscribeMode::Auto,
             speech_model: models::whisper::NAME.to_string(),
+            speech_weights: models::whisper::Weights::Auto,
         }
     }
 }
@@ -270,10 +273,12 @@ pub fn load_models(opts: &ModelOptions) -> Result<(ModelSet, ModelsUsed)> {
         TranscribeMode::Off => None,
         _ => {
             // Checked now (spec, files), loaded when the speech stage starts.
-            models::whisper::Whisper::check(&dir, &opts.speech_model)?;
-            let spec = dir.spec(&opts.speech_model)?;
-            used.models.push(format!("{}=={}", spec.name, spec.sha256));
-            Some(opts.speech_model.clone())
+            let (name, weights) = (&opts.speech_model, opts.speech_weights);
+            models::whisper::Whisper::check(&dir, name, weights, rt.device)?;
+            used.models.push(models::whisper::Whisper::id(
+                &dir, name, weights, rt.device,
+            )?);
+            Some(name.clone())
         }
     };
     // The speech stage runs alone after the media tracks: its sessions may use every core.
@@ -286,6 +291,7 @@ pub fn load_models(opts: &ModelOptions) -> Result<(ModelSet, ModelsUsed)> {
             speech_runtime,
             dir,
             speech_model,
+            speech_weights: opts.speech_weights,
         }),
         ..ModelSet::default()
     };

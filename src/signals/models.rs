@@ -41,6 +41,8 @@ pub struct ModelLoader {
     pub dir: crate::models::ModelDir,
     /// The speech model's spec name (`None`: no transcription).
     pub speech_model: Option<String>,
+    /// Which of its graphs (`--speech-weights`).
+    pub speech_weights: crate::models::whisper::Weights,
 }
 
 impl ModelSet {
@@ -78,7 +80,13 @@ impl ModelSet {
                 self.yamnet = None;
                 self.faces = None;
                 self.ocr = None;
-                let w = crate::models::whisper::Whisper::new(&l.speech_runtime, &l.dir, name)?;
+                crate::models::runtime::trim_freed_memory();
+                let w = crate::models::whisper::Whisper::load(
+                    &l.speech_runtime,
+                    &l.dir,
+                    name,
+                    l.speech_weights,
+                )?;
                 self.speech = Some(Box::new(w));
             }
         }

@@ -43,7 +43,7 @@ pub use decode::Specials;
 pub use mel::{log_mel, LogMel};
 pub use spot::{Spot, SpotWord};
 
-use super::{ModelDir, ModelError, ModelSpec, Runtime};
+use super::{Device, ModelDir, ModelError, ModelSpec, Runtime};
 
 pub const NAME: &str = "whisper_base";
 /// Decoder positions (learned positional embedding): prompt + generated tokens.
@@ -56,10 +56,46 @@ pub const DEFAULT_MAX_LENGTH: usize = 448;
 struct Files {
     decoder: String,
     decoder_sha256: String,
+    /// The graphs with 8-bit weights (optional: converted models made before them lack
+    /// them, and then the float32 graphs run).
+    #[serde(default)]
+    encoder_int8: Option<String>,
+    #[serde(default)]
+    encoder_int8_sha256: Option<String>,
+    #[serde(default)]
+    decoder_int8: Option<String>,
+    #[serde(default)]
+    decoder_int8_sha256: Option<String>,
     tokenizer: String,
     tokenizer_sha256: String,
     config: String,
     config_sha256: String,
+}
+
+/// Which graphs of a Whisper spec run (`--speech-weights`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weights {
+    /// The int8 graphs on the CPU when the spec has them, else the float32 ones.
+    #[default]
+    Auto,
+    /// The float32 graphs: CTranslate2's greedy tokens exactly (the reference tests), and
+    /// what runs on CUDA.
+    Float32,
+    /// 8-bit weights (MatMulNBits, int8 products): a quarter of the weights' memory
+    /// (87 MB of files instead of 290 MB), decoder steps ~3× faster on the CPU; tokens
+    /// differ from the float32 graphs' on hard audio (see models/whisper_base.toml).
+    Int8,
+}
+
+/// The graphs [`Weights`] picks: (encoder file, its sha256, decoder file, its sha256,
+/// whether they are the int8 ones).
+struct Graphs {
+    encoder: String,
+    encoder_sha256: String,
+    decoder: String,
+    decoder_sha256: String,
+    int8: bool,
 }
 
 /// CTranslate2's config.json (the parts decoding needs).
@@ -272,6 +308,8 @@ impl Layout {
 pub struct Whisper {
     name: String,
     spec: ModelSpec,
+    /// The sha256 of the encoder file that runs (the float32 or the int8 one).
+    encoder_sha256: String,
     /// Before the sessions: the decoder's output tensors are dropped first.
     kv: KvCache,
     encoder: Session,
@@ -289,7 +327,7 @@ pub struct Whisper {
     vocab: usize,
     timings: Timings,
     /// The encoding of digital silence (keyword spotting), once computed.
-    silence: Option<Encoded>,
+    silence: Option<spot::Silence>,
 }
 
 impl std::fmt::Debug for Whisper {
@@ -340,12 +378,18 @@ impl Whisper {
     /// Whether `name`'s spec is a Whisper spec and every file it lists is present (the
     /// checksums are verified when the model is loaded): a missing file fails before the
     /// analysis, not after the media tracks.
-    pub fn check(dir: &ModelDir, name: &str) -> Result<(), ModelError> {
+    pub fn check(
+        dir: &ModelDir,
+        name: &str,
+        weights: Weights,
+        device: Device,
+    ) -> Result<(), ModelError> {
         let spec = dir.spec(name)?;
         let files = Self::files(dir, name)?;
+        let graphs = Self::graphs(&spec, &files, weights, device, dir)?;
         for (file, sha256) in [
-            (&spec.file, &spec.sha256),
-            (&files.decoder, &files.decoder_sha256),
+            (&graphs.encoder, &graphs.encoder_sha256),
+            (&graphs.decoder, &graphs.decoder_sha256),
             (&files.tokenizer, &files.tokenizer_sha256),
             (&files.config, &files.config_sha256),
         ] {
@@ -358,6 +402,63 @@ impl Whisper {
             }
         }
         Ok(())
+    }
+
+    /// `name==sha256` of the encoder that [`Whisper::load`] would run (for the models list
+    /// of highlights.json and the transcript's cache key).
+    pub fn id(
+        dir: &ModelDir,
+        name: &str,
+        weights: Weights,
+        device: Device,
+    ) -> Result<String, ModelError> {
+        let spec = dir.spec(name)?;
+        let files = Self::files(dir, name)?;
+        let graphs = Self::graphs(&spec, &files, weights, device, dir)?;
+        Ok(format!("{}=={}", spec.name, graphs.encoder_sha256))
+    }
+
+    /// The graphs to run: `Auto` takes the int8 ones on the CPU when the spec lists them.
+    fn graphs(
+        spec: &ModelSpec,
+        files: &Files,
+        weights: Weights,
+        device: Device,
+        dir: &ModelDir,
+    ) -> Result<Graphs, ModelError> {
+        let int8 = match (
+            &files.encoder_int8,
+            &files.encoder_int8_sha256,
+            &files.decoder_int8,
+            &files.decoder_int8_sha256,
+        ) {
+            (Some(e), Some(es), Some(d), Some(ds)) => Some(Graphs {
+                encoder: e.clone(),
+                encoder_sha256: es.clone(),
+                decoder: d.clone(),
+                decoder_sha256: ds.clone(),
+                int8: true,
+            }),
+            _ => None,
+        };
+        let float32 = Graphs {
+            encoder: spec.file.clone(),
+            encoder_sha256: spec.sha256.clone(),
+            decoder: files.decoder.clone(),
+            decoder_sha256: files.decoder_sha256.clone(),
+            int8: false,
+        };
+        match (weights, int8) {
+            (Weights::Float32, _) => Ok(float32),
+            (Weights::Auto, Some(g)) if device == Device::Cpu => Ok(g),
+            (Weights::Auto, _) => Ok(float32),
+            (Weights::Int8, Some(g)) => Ok(g),
+            (Weights::Int8, None) => Err(spec_err(
+                &dir.0.join(format!("{}.toml", spec.name)),
+                "lists no int8 graphs (encoder_int8, decoder_int8 and their sha256; \
+                 scripts/whisper_convert.py writes them)",
+            )),
+        }
     }
 
     fn files(dir: &ModelDir, name: &str) -> Result<Files, ModelError> {
@@ -374,10 +475,24 @@ impl Whisper {
         })
     }
 
+    /// The float32 graphs of `name` (see [`Whisper::load`]).
     pub fn new(rt: &Runtime, dir: &ModelDir, name: &str) -> Result<Self, ModelError> {
-        let (spec, encoder_path) = dir.verified(name)?;
+        Self::load(rt, dir, name, Weights::Float32)
+    }
+
+    /// Load the model `name` (spec `models/<name>.toml`) with the graphs `weights` picks for
+    /// the runtime's device, checking every file's sha256.
+    pub fn load(
+        rt: &Runtime,
+        dir: &ModelDir,
+        name: &str,
+        weights: Weights,
+    ) -> Result<Self, ModelError> {
+        let spec = dir.spec(name)?;
         let files = Self::files(dir, name)?;
-        let decoder_path = dir.companion(&files.decoder, Some(&files.decoder_sha256))?;
+        let graphs = Self::graphs(&spec, &files, weights, rt.device, dir)?;
+        let encoder_path = dir.companion(&graphs.encoder, Some(&graphs.encoder_sha256))?;
+        let decoder_path = dir.companion(&graphs.decoder, Some(&graphs.decoder_sha256))?;
         let tokenizer_path = dir.companion(&files.tokenizer, Some(&files.tokenizer_sha256))?;
         let config_path = dir.companion(&files.config, Some(&files.config_sha256))?;
 
@@ -398,8 +513,13 @@ impl Whisper {
         let translate = id("<|translate|>")?;
         let transcribe = id("<|transcribe|>")?;
 
-        let encoder = rt.session_without_arena(name, &encoder_path, true)?;
-        let decoder = rt.session_without_arena(&format!("{name} decoder"), &decoder_path, false)?;
+        // Prepacking: the float32 encoder's 1500-row products gain from packed weights, the
+        // decoder's one-row products barely (and a packed copy costs 0.13 GB); the int8
+        // decoder's MatMulNBits needs its packed blocks (105 instead of 2.6 ms a step), the
+        // int8 encoder does not (the same speed, 17 MB less).
+        let encoder = rt.session_without_arena(name, &encoder_path, !graphs.int8)?;
+        let decoder =
+            rt.session_without_arena(&format!("{name} decoder"), &decoder_path, graphs.int8)?;
         let layout = Layout::of(&encoder, &decoder)
             .map_err(|e| ModelError::inference(name, format!("{}: {e}", decoder_path.display())))?;
         let n_mels = dim(encoder.inputs(), "mel", 1).unwrap_or(80);
@@ -419,6 +539,7 @@ impl Whisper {
         Ok(Self {
             name: name.to_string(),
             spec,
+            encoder_sha256: graphs.encoder_sha256,
             kv: KvCache::default(),
             encoder,
             decoder,
@@ -440,9 +561,10 @@ impl Whisper {
         &self.name
     }
 
-    /// The encoder file's sha256 (from the spec; every other file is checked too).
+    /// The sha256 of the encoder file that runs (from the spec; every other file is checked
+    /// too).
     pub fn sha256(&self) -> &str {
-        &self.spec.sha256
+        &self.encoder_sha256
     }
 
     pub fn spec(&self) -> &ModelSpec {
@@ -479,7 +601,7 @@ impl Whisper {
             .as_slice()
             .ok_or_else(|| self.err("log-mel is not contiguous"))?;
         let x = TensorRef::from_array_view(([1usize, n_mels, mel::FRAMES], data)).map_err(err)?;
-        let outputs = self.encoder.run(ort::inputs!["mel" => x]).map_err(err)?;
+        let mut outputs = self.encoder.run(ort::inputs!["mel" => x]).map_err(err)?;
         let lay = &self.layout;
         let (h, dh, n) = (lay.heads, lay.head_dim, lay.positions);
         let mut cross_k = Vec::with_capacity(lay.layers * lay.cross_len());
@@ -489,7 +611,14 @@ impl Whisper {
                 (&lay.cross_k[l], [1, h, dh, n], &mut cross_k),
                 (&lay.cross_v[l], [1, h, n, dh], &mut cross_v),
             ] {
-                let (shape, data) = output(&outputs, key, &name)?;
+                // Taken out of the outputs and dropped once copied: the window's encoding
+                // is never held twice (−36 MB at the encoder's peak).
+                let value = outputs.remove(key.as_str()).ok_or_else(|| {
+                    ModelError::inference(&name, format!("the graph has no output {key:?}"))
+                })?;
+                let (shape, data) = value
+                    .try_extract_tensor::<f32>()
+                    .map_err(|e| ModelError::inference(&name, format!("output {key}: {e}")))?;
                 if !same_shape(shape, &want) {
                     return Err(ModelError::inference(
                         &name,

@@ -27,6 +27,7 @@
 //! separation between windows with and without each word went from −0.45 / −0.24 / +1.84
 //! (上链接 / 秒杀 / 最后三单, whole window) to +0.39…+1.19 / +0.35…+1.19 / +1.63…+2.00.
 
+use half::f16;
 use ort::session::SessionInputValue;
 use ort::value::TensorRef;
 
@@ -43,9 +44,32 @@ const HOP: usize = 50;
 /// Blocks per word that get its remaining tokens forced (5 and 8 give the same
 /// separations in tests/speech.rs).
 const TOP: usize = 5;
-/// Blocks per decoder call (bounds the memory of one call: 8 blocks of 300 positions are
-/// 2 × 6 × 8 × 300 × 512 floats ≈ 59 MB).
-const BATCH: usize = 8;
+/// Blocks per decoder call (bounds the memory of one call: 4 blocks of 300 positions are
+/// 2 × 6 × 4 × 300 × 512 floats ≈ 30 MB; 8 cost 29 MB more at the speech stage's peak and
+/// were no faster with the int8 decoder).
+const BATCH: usize = 4;
+
+/// The encoding of 30 s of digital silence that every block is laid into, kept in half
+/// precision (18 MB instead of 37 for Whisper base; the keyword separations of
+/// tests/speech.rs moved by ≤ 0.06 nats: +0.49 / +1.18 / +1.62 with the int8 graphs).
+#[derive(Debug, Clone)]
+pub struct Silence {
+    k: Vec<f16>,
+    v: Vec<f16>,
+    /// `[L, H, dh, N]`, as [`Encoded::dims`].
+    dims: [usize; 4],
+}
+
+impl Silence {
+    fn of(enc: &Encoded) -> Self {
+        let half = |x: &[f32]| x.iter().map(|&v| f16::from_f32(v)).collect();
+        Self {
+            k: half(&enc.cross_k),
+            v: half(&enc.cross_v),
+            dims: enc.dims,
+        }
+    }
+}
 
 /// A word to spot, as the model reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +115,7 @@ pub fn block_starts(frames: usize, slice: usize, hop: usize) -> Vec<usize> {
 #[allow(clippy::too_many_arguments)]
 fn blocks(
     win: &[f32],
-    silence: &[f32],
+    silence: &[f16],
     keys: bool,
     heads: usize,
     head_dim: usize,
@@ -108,16 +132,22 @@ fn blocks(
             for row in 0..heads * head_dim {
                 let base = row * n + origin;
                 for j in 0..width {
-                    let src = if own(origin + j) { win } else { silence };
-                    out.push(src[base + j]);
+                    out.push(if own(origin + j) {
+                        win[base + j]
+                    } else {
+                        silence[base + j].to_f32()
+                    });
                 }
             }
         } else {
             for h in 0..heads {
                 for j in 0..width {
                     let at = (h * n + origin + j) * head_dim;
-                    let src = if own(origin + j) { win } else { silence };
-                    out.extend_from_slice(&src[at..at + head_dim]);
+                    if own(origin + j) {
+                        out.extend_from_slice(&win[at..at + head_dim]);
+                    } else {
+                        out.extend(silence[at..at + head_dim].iter().map(|v| v.to_f32()));
+                    }
                 }
             }
         }
@@ -155,6 +185,16 @@ impl Whisper {
         })
     }
 
+    /// Compute the encoding of silence that spotting lays each block into, if not done
+    /// yet: called before a window is encoded, the encoder's working memory is not stacked
+    /// on top of a window's encoding (the speech stage's peak: −60 MB).
+    pub fn prepare_spotting(&mut self) -> Result<(), ModelError> {
+        if self.silence.is_none() {
+            self.silence = Some(Silence::of(&self.encode(&[])?));
+        }
+        Ok(())
+    }
+
     /// Where each of `words` fits best in the window `enc` (module docs), same order.
     pub fn spot_keywords(
         &mut self,
@@ -165,10 +205,11 @@ impl Whisper {
             return Ok(Vec::new());
         }
         // The encoding of 30 s of digital silence, computed once per model.
-        let silence = match self.silence.take() {
-            Some(s) => s,
-            None => self.encode(&[])?,
-        };
+        self.prepare_spotting()?;
+        let silence = self
+            .silence
+            .take()
+            .ok_or_else(|| self.err("no silence encoding"))?;
         let spots = self.spot_in(enc, &silence, words);
         self.silence = Some(silence);
         spots
@@ -177,7 +218,7 @@ impl Whisper {
     fn spot_in(
         &mut self,
         enc: &Encoded,
-        silence: &Encoded,
+        silence: &Silence,
         words: &[SpotWord],
     ) -> Result<Vec<Spot>, ModelError> {
         let [layers, heads, head_dim, n] = enc.dims;
@@ -292,14 +333,14 @@ impl Whisper {
     fn block_batch(
         &self,
         enc: &Encoded,
-        silence: &Encoded,
+        silence: &Silence,
         starts: &[usize],
         slice: usize,
         width: usize,
     ) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
         let [layers, heads, head_dim, n] = enc.dims;
         let len = heads * head_dim * n;
-        let per_layer = |all_win: &[f32], all_sil: &[f32], keys: bool| -> Vec<Vec<f32>> {
+        let per_layer = |all_win: &[f32], all_sil: &[f16], keys: bool| -> Vec<Vec<f32>> {
             (0..layers)
                 .map(|l| {
                     let mut out = Vec::with_capacity(starts.len() * heads * head_dim * width);
@@ -321,8 +362,8 @@ impl Whisper {
                 .collect()
         };
         (
-            per_layer(&enc.cross_k, &silence.cross_k, true),
-            per_layer(&enc.cross_v, &silence.cross_v, false),
+            per_layer(&enc.cross_k, &silence.k, true),
+            per_layer(&enc.cross_v, &silence.v, false),
         )
     }
 
@@ -432,7 +473,7 @@ mod tests {
         // One head of width 1, 10 positions; the window's values are 1.., silence's −1...
         let (h, dh, n) = (1, 1, 10);
         let win: Vec<f32> = (0..n).map(|i| i as f32 + 1.0).collect();
-        let sil: Vec<f32> = (0..n).map(|i| -(i as f32) - 1.0).collect();
+        let sil: Vec<f16> = (0..n).map(|i| f16::from_f32(-(i as f32) - 1.0)).collect();
         let mut out = Vec::new();
         // slice 3 wide at 4, width 3 + 2·CONTEXT is more than n: the block is all of n.
         blocks(&win, &sil, true, h, dh, n, &[4], 3, n, &mut out);
