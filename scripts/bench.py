@@ -3,7 +3,8 @@
 
 Usage: scripts/bench.py [MINUTES ...]   (default 30 120 240)
        BENCH_FULL=1   also time `--full` (the no-cascade mode) at every length (default:
-                      only at lengths <= 30 min; it costs about 1.2x FFmpeg's decode)
+                      only at lengths <= 30 min; it costs about 1.2x FFmpeg's decode;
+                      BENCH_FULL=0: at no length)
        BENCH_GPU=1    also time `--device cuda` (needs the cuda build and a GPU)
        BENCH_TOP=N    also time `--highlights N` at every length (the fixed-count mode earlier
                       benchmarks measured: compare like with like)
@@ -292,7 +293,7 @@ def main():
             runs.append((f"livecut analyze --highlights {top}", ["--highlights", top]))
         if no_speech:
             runs.append(("livecut analyze --transcribe off", ["--transcribe", "off"]))
-        if has_full and (bench_full or minutes <= FULL_UP_TO_MIN):
+        if has_full and os.environ.get("BENCH_FULL") != "0" and (bench_full or minutes <= FULL_UP_TO_MIN):
             runs.append(("livecut analyze --full", ["--full"]))
         if bench_gpu and has_device:
             runs.append(("livecut analyze --device cuda", ["--device", "cuda"]))
