@@ -267,6 +267,8 @@ def main():
     notes, rows, cost_rows, failed = [], [], [], False
     if not has_full:
         notes.append("--full: this binary has no `livecut analyze --full` (no-cascade mode): those rows are skipped")
+    elif os.environ.get("BENCH_FULL") == "0":
+        notes.append("no --full rows (BENCH_FULL=0)")
     elif not bench_full and any(m > FULL_UP_TO_MIN for m in lengths):
         notes.append(f"--full rows only for lengths <= {FULL_UP_TO_MIN:g} min (BENCH_FULL=1 for every length)")
     if bench_gpu and not has_device:
